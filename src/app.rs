@@ -1,0 +1,134 @@
+//! Application state, the router with its middleware, and the server loop: the same pieces for
+//! `taskapi serve` and for the tests, which start it on port 0.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Method};
+use axum::routing::get;
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::auth::accounts::AccountCache;
+use crate::auth::jwks::Jwks;
+use crate::auth::password::Passwords;
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::token::Tokens;
+use crate::config::{Config, Secret};
+use crate::error::ApiError;
+use crate::http::{self, json::BODY_LIMIT, middleware as mw, service, webapp};
+use crate::store::Store;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What every handler can reach.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+    pub accounts: AccountCache,
+    pub login_limiter: RateLimiter,
+    pub signup_limiter: RateLimiter,
+}
+
+impl AppState {
+    pub fn new(config: &Config, secret: &Secret, store: Arc<dyn Store>) -> Result<Self, String> {
+        let jwks = config.jwks_url.clone().map(Jwks::new).transpose()?;
+        Ok(Self {
+            store,
+            tokens: Tokens::new(
+                secret.expose(),
+                config.jwt_issuer.clone(),
+                config.jwt_expires_in,
+                jwks,
+                config.external_issuer.clone(),
+                config.external_audience.clone(),
+            ),
+            passwords: Passwords::new(),
+            accounts: AccountCache::default(),
+            login_limiter: RateLimiter::per_minute(config.login_limit_per_minute),
+            signup_limiter: RateLimiter::per_minute(config.signup_limit_per_minute),
+        })
+    }
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([http::TOTAL_COUNT.clone(), header::LOCATION])
+        .max_age(Duration::from_secs(600))
+}
+
+/// The whole application: API, service routes, docs and web app, with the middleware stack.
+pub fn router(state: Arc<AppState>, cors_origins: &[String]) -> Router {
+    Router::new()
+        .route("/", get(service::root))
+        .route("/health", get(service::health))
+        .route("/health/ready", get(service::ready))
+        .route("/app", get(webapp::redirect))
+        .route("/app/", get(webapp::index))
+        .route("/app/{*path}", get(webapp::asset))
+        .merge(http::api_router())
+        .merge(http::openapi::router())
+        .fallback(|| async { ApiError::NotFound("Not found") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(mw::panic_response))
+        .layer(cors(cors_origins))
+        .layer(middleware::from_fn(mw::request_context))
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
+/// [`SHUTDOWN_GRACE`].
+pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(true);
+    });
+    let grace = async move {
+        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server.into_future() => result,
+        () = grace => {
+            tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,10 @@
+//! Parsed types: once a value has one of these types it is valid, so handlers and the store never
+//! check it again.
+
+pub mod account;
+pub mod body;
+pub mod category;
+pub mod task;
+pub mod time;
+
+pub use time::Timestamp;

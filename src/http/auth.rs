@@ -1,0 +1,173 @@
+//! `/api/auth/*`: signup, login, the current account, password change, account deletion.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::json::{JsonBody, OptionalJsonBody};
+use crate::app::AppState;
+use crate::auth::password::Verdict;
+use crate::auth::AuthUser;
+use crate::domain::account::{parse_delete_password, ChangePassword, Login, Signup, User};
+use crate::domain::Timestamp;
+use crate::error::{ApiError, ApiResult, FieldError, ACCOUNT_DISABLED};
+use crate::store::NewAccount;
+
+const INCORRECT_PASSWORD: &str = "Incorrect password";
+const INVALID_CREDENTIALS: &str = "Invalid email or password";
+
+/// A fresh token. `token` and `access_token` are the same JWT, under both names clients use.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub token: String,
+    pub access_token: String,
+    #[schema(example = "bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    #[schema(example = 604800)]
+    pub expires_in: u64,
+}
+
+/// Signup's answer: the new account and a token for it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupResponse {
+    #[serde(flatten)]
+    pub user: User,
+    pub token: String,
+    pub access_token: String,
+    #[schema(example = "bearer")]
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+fn client_ip(extensions: &Extensions) -> String {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |ConnectInfo(addr)| addr.ip().to_string())
+}
+
+fn token_for(state: &AppState, user_id: &str, email: Option<&str>, version: i32) -> ApiResult<TokenResponse> {
+    let issued = state.tokens.issue(user_id, email, version).map_err(ApiError::internal)?;
+    Ok(TokenResponse {
+        user_id: user_id.to_owned(),
+        email: email.map(str::to_owned),
+        access_token: issued.token.clone(),
+        token: issued.token,
+        token_type: "bearer",
+        expires_in: issued.expires_in,
+    })
+}
+
+pub async fn signup(
+    State(state): State<Arc<AppState>>,
+    extensions: Extensions,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    let signup = Signup::parse(&body)?;
+    let ip = client_ip(&extensions);
+    state.signup_limiter.check(&ip).map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    state.signup_limiter.record(&ip);
+    let password_hash = state.passwords.hash(signup.password).await?;
+    let account = state
+        .store
+        .create_account(NewAccount {
+            id: uuid::Uuid::new_v4().to_string(),
+            email: signup.email,
+            password_hash,
+            name: signup.name,
+            created_at: Timestamp::now(),
+        })
+        .await?;
+    let token = token_for(&state, &account.user.user_id, account.user.email.as_deref(), account.token_version)?;
+    let body = SignupResponse {
+        user: account.user,
+        token: token.token,
+        access_token: token.access_token,
+        token_type: token.token_type,
+        expires_in: token.expires_in,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    extensions: Extensions,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<TokenResponse>> {
+    let login = Login::parse(&body)?;
+    // Failures are counted per client and email; past the limit even the right password is
+    // refused, so the limit reveals nothing.
+    let key = format!("{}|{}", client_ip(&extensions), login.email);
+    state.login_limiter.check(&key).map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    let account = state.store.account_by_email(&login.email).await?;
+    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let verdict = state.passwords.verify(login.password.clone(), hash).await?;
+    let Some(account) = account.filter(|_| verdict.is_right()) else {
+        state.login_limiter.record(&key);
+        return Err(ApiError::Unauthorized(INVALID_CREDENTIALS));
+    };
+    if !account.user.is_active {
+        return Err(ApiError::Forbidden(ACCOUNT_DISABLED));
+    }
+    if verdict == Verdict::RightButRehash {
+        // An imported bcrypt hash: replace it with Argon2id now that the password is known.
+        let fresh = state.passwords.hash(login.password).await?;
+        state.store.set_password(&account.user.user_id, &fresh, false).await?;
+    }
+    Ok(Json(token_for(&state, &account.user.user_id, account.user.email.as_deref(), account.token_version)?))
+}
+
+pub async fn me(State(state): State<Arc<AppState>>, user: AuthUser) -> ApiResult<Json<User>> {
+    let account = state.store.account_by_id(&user.id).await?.ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    Ok(Json(account.user))
+}
+
+pub async fn change_password(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<TokenResponse>> {
+    let change = ChangePassword::parse(&body)?;
+    let account = state.store.account_by_id(&user.id).await?.ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    // An external identity has no password here, so no current password can be right.
+    let Some(hash) = account.password_hash.clone() else { return Err(ApiError::Forbidden(INCORRECT_PASSWORD)) };
+    if !state.passwords.verify(change.current_password, Some(hash)).await?.is_right() {
+        return Err(ApiError::Forbidden(INCORRECT_PASSWORD));
+    }
+    let fresh = state.passwords.hash(change.new_password).await?;
+    let version = state
+        .store
+        .set_password(&user.id, &fresh, true)
+        .await?
+        .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    state.accounts.invalidate(&user.id);
+    Ok(Json(token_for(&state, &user.id, account.user.email.as_deref(), version)?))
+}
+
+pub async fn delete_me(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> ApiResult<StatusCode> {
+    let account = state.store.account_by_id(&user.id).await?.ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    if let Some(hash) = account.password_hash {
+        let password = match body {
+            Some(body) => parse_delete_password(&body)?,
+            None => return Err(ApiError::field(FieldError::body("password", "Field required", "missing"))),
+        };
+        if !state.passwords.verify(password, Some(hash)).await?.is_right() {
+            return Err(ApiError::Forbidden(INCORRECT_PASSWORD));
+        }
+    }
+    state.store.delete_account(&user.id).await?;
+    state.accounts.invalidate(&user.id);
+    Ok(StatusCode::NO_CONTENT)
+}

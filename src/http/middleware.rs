@@ -1,0 +1,63 @@
+//! Cross-cutting request handling: the request id, the one log line per request, panics.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::error::detail_response;
+
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The client's own id when it is 1..=128 characters of letters, digits, `-`, `_`, `.`, `:`.
+fn client_request_id(value: &HeaderValue) -> Option<HeaderValue> {
+    let bytes = value.as_bytes();
+    let ok = (1..=128).contains(&bytes.len())
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| value.clone())
+}
+
+/// A process-unique id: a random prefix chosen at start, then a counter. Cheaper than a random
+/// UUID per request, and still unique across restarts in practice.
+fn generated_request_id() -> HeaderValue {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_owned());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    HeaderValue::try_from(format!("{prefix}-{n:x}")).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+/// Sets `X-Request-Id` on every response and logs one line per request: method, path, status,
+/// latency, request id. Never a header value, query string or body.
+pub async fn request_context(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req.headers().get(&REQUEST_ID).and_then(client_request_id).unwrap_or_else(generated_request_id);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut res = next.run(req).await;
+    let status = res.status().as_u16();
+    let latency_us = started.elapsed().as_micros() as u64;
+    let request_id = id.to_str().unwrap_or_default();
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, latency_us, request_id, "request");
+    } else {
+        tracing::info!(%method, %path, status, latency_us, request_id, "request");
+    }
+    res.headers_mut().insert(REQUEST_ID.clone(), id);
+    res
+}
+
+/// A panic in a handler becomes a logged 500 with the contract's body; the server keeps serving.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    tracing::error!(panic = %message, "handler panicked");
+    detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+}

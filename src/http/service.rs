@@ -1,0 +1,67 @@
+//! `/`, `/health`, `/health/ready`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header::ACCEPT;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceInfo {
+    #[schema(example = "Task Manager API")]
+    pub name: &'static str,
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+    #[schema(example = "/docs")]
+    pub docs: &'static str,
+    #[schema(example = "/health")]
+    pub health: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "healthy")]
+    pub status: &'static str,
+    #[schema(example = "API is running")]
+    pub message: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    #[schema(example = "ok")]
+    pub database: &'static str,
+}
+
+/// API clients get the service's description; a browser asking for HTML goes to the web app.
+pub async fn root(headers: HeaderMap) -> Response {
+    let wants_html = headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    if wants_html {
+        return Redirect::to("/app/").into_response();
+    }
+    Json(ServiceInfo { name: "Task Manager API", version: env!("CARGO_PKG_VERSION"), docs: "/docs", health: "/health" }).into_response()
+}
+
+/// Liveness: never touches the database.
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "healthy", message: "API is running" })
+}
+
+/// Readiness: can the database answer now?
+pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(Readiness { status: "ready", database: "ok" }).into_response(),
+        Err(cause) => {
+            tracing::warn!(%cause, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"detail": "Database unavailable", "status": "not ready", "database": "unavailable"})))
+                .into_response()
+        }
+    }
+}
