@@ -58,10 +58,9 @@ impl AppState {
     }
 }
 
-fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+fn cors(origins: &[HeaderValue]) -> CorsLayer {
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
@@ -71,7 +70,14 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 /// The whole application: API, service routes, docs and web app, with the middleware stack.
 pub fn router(state: Arc<AppState>, cors_origins: &[String]) -> Router {
-    Router::new()
+    router_with(state, cors_origins, Router::new())
+}
+
+/// [`router`] with extra routes under the same middleware (the tests add one that panics).
+pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<Arc<AppState>>) -> Router {
+    let origins: Arc<[HeaderValue]> = cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let allowed = origins.clone();
+    extra
         .route("/", get(service::root))
         .route("/health", get(service::health))
         .route("/health/ready", get(service::ready))
@@ -85,7 +91,8 @@ pub fn router(state: Arc<AppState>, cors_origins: &[String]) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(mw::panic_response))
-        .layer(cors(cors_origins))
+        .layer(cors(&origins))
+        .layer(middleware::from_fn(move |req, next| mw::cors_only_for_allowed(allowed.clone(), req, next)))
         .layer(middleware::from_fn(mw::request_context))
 }
 

@@ -20,3 +20,9 @@ pub mod http;
 pub mod store;
 /// Application state, the router and the server loop shared by `main` and the tests.
 pub mod app;
+
+/// TLS (PostgreSQL/Neon, the JWKS client) needs one process-wide crypto provider; ring is the
+/// one compiled in. Safe to call more than once.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

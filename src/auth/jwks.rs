@@ -50,6 +50,7 @@ fn key_algorithm(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
 
 impl Jwks {
     pub fn new(url: String) -> Result<Self, String> {
+        crate::install_crypto_provider();
         let client = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build().map_err(|e| e.to_string())?;
         Ok(Self { url, client, keys: RwLock::new(HashMap::new()), last_fetch: tokio::sync::Mutex::new(None) })
     }

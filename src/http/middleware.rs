@@ -51,6 +51,21 @@ pub async fn request_context(req: Request, next: Next) -> Response {
     res
 }
 
+/// tower-http's CORS layer still adds `Access-Control-Allow-Credentials` and the exposed headers
+/// when the origin is not allowed; the contract wants no CORS headers at all for other origins.
+pub async fn cors_only_for_allowed(allowed: std::sync::Arc<[HeaderValue]>, req: Request, next: Next) -> Response {
+    let origin_allowed = req.headers().get(axum::http::header::ORIGIN).is_some_and(|o| allowed.contains(o));
+    let mut res = next.run(req).await;
+    if !origin_allowed {
+        let cors: Vec<HeaderName> =
+            res.headers().keys().filter(|name| name.as_str().starts_with("access-control-")).cloned().collect();
+        for name in cors {
+            res.headers_mut().remove(name);
+        }
+    }
+    res
+}
+
 /// A panic in a handler becomes a logged 500 with the contract's body; the server keeps serving.
 pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let message = panic

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{get, patch, post};
 use axum::Router;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -41,7 +41,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
 /// `Location` of a created resource; the user id is percent-encoded, since external ids are any
 /// string.
 pub fn location(user_id: &str, collection: &str, id: Uuid) -> HeaderValue {
-    let user = utf8_percent_encode(user_id, NON_ALPHANUMERIC);
+    /// Everything but RFC 3986's unreserved characters.
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    let user = utf8_percent_encode(user_id, SEGMENT);
     HeaderValue::try_from(format!("/api/{user}/{collection}/{id}")).unwrap_or_else(|_| HeaderValue::from_static("/"))
 }
 
