@@ -18,10 +18,23 @@ use crate::domain::category::{name_key, Category, CategoryChanges, NewCategory};
 use crate::domain::task::{NewTask, Priority, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
 
-const ACCOUNT_COLUMNS: &str = "id, email, hashed_password, name, is_active, external, token_version, created_at";
-const TASK_COLUMNS: &str =
-    "id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at";
-const CATEGORY_COLUMNS: &str = "id, user_id, name, color, created_at, updated_at";
+// Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
+// the request path, and one cached prepared statement per text.
+macro_rules! account_columns {
+    () => {
+        "id, email, hashed_password, name, is_active, external, token_version, created_at"
+    };
+}
+macro_rules! task_columns {
+    () => {
+        "id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at"
+    };
+}
+macro_rules! category_columns {
+    () => {
+        "id, user_id, name, color, created_at, updated_at"
+    };
+}
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -29,6 +42,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn connect(path: &Path, config: &Config) -> StoreResult<Self> {
+        create_private(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -45,6 +59,26 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         Ok(Self { pool })
+    }
+}
+
+/// The database holds password hashes: create it readable by its owner only. SQLite gives the
+/// `-wal` and `-shm` files the same permissions.
+fn create_private(path: &Path) -> StoreResult<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!("cannot create {}: {e}", path.display()))),
     }
 }
 
@@ -208,10 +242,8 @@ impl Store for SqliteStore {
     }
 
     async fn create_account(&self, a: NewAccount) -> StoreResult<Account> {
-        let sql = format!(
-            "INSERT INTO users (id, email, hashed_password, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {ACCOUNT_COLUMNS}"
-        );
-        let row: AccountRow = sqlx::query_as(&sql)
+        let sql = concat!("INSERT INTO users (id, email, hashed_password, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING ", account_columns!());
+        let row: AccountRow = sqlx::query_as(sql)
             .bind(&a.id)
             .bind(a.email.as_str())
             .bind(&a.password_hash)
@@ -223,14 +255,14 @@ impl Store for SqliteStore {
     }
 
     async fn account_by_id(&self, id: &str) -> StoreResult<Option<Account>> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users WHERE id = ?1");
-        let row: Option<AccountRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let sql = concat!("SELECT ", account_columns!(), " FROM users WHERE id = ?1");
+        let row: Option<AccountRow> = sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users WHERE lower(email) = lower(?1)");
-        let row: Option<AccountRow> = sqlx::query_as(&sql).bind(email).fetch_optional(&self.pool).await?;
+        let sql = concat!("SELECT ", account_columns!(), " FROM users WHERE lower(email) = lower(?1)");
+        let row: Option<AccountRow> = sqlx::query_as(sql).bind(email).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -289,8 +321,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users ORDER BY created_at, id");
-        let rows: Vec<AccountRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        let sql = concat!("SELECT ", account_columns!(), " FROM users ORDER BY created_at, id");
+        let rows: Vec<AccountRow> = sqlx::query_as(sql).fetch_all(&self.pool).await?;
         convert(rows)
     }
 
@@ -321,13 +353,8 @@ impl Store for SqliteStore {
     }
 
     async fn create_task(&self, user_id: &str, t: &NewTask, now: Timestamp) -> StoreResult<Task> {
-        let sql = format!(
-            "INSERT INTO tasks ({TASK_COLUMNS}) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?5 THEN ?9 END, ?9, ?9 \
-             WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = ?8 AND user_id = ?2) \
-             RETURNING {TASK_COLUMNS}"
-        );
-        let row: Option<TaskRow> = sqlx::query_as(&sql)
+        let sql = concat!("INSERT INTO tasks (", task_columns!(), ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?5 THEN ?9 END, ?9, ?9 WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = ?8 AND user_id = ?2) RETURNING ", task_columns!());
+        let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(Uuid::now_v7().hyphenated().to_string())
             .bind(user_id)
             .bind(&t.title)
@@ -343,14 +370,14 @@ impl Store for SqliteStore {
     }
 
     async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Task>> {
-        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?1 AND user_id = ?2");
+        let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ?1 AND user_id = ?2");
         let row: Option<TaskRow> =
-            sqlx::query_as(&sql).bind(id.hyphenated().to_string()).bind(user_id).fetch_optional(&self.pool).await?;
+            sqlx::query_as(sql).bind(id.hyphenated().to_string()).bind(user_id).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64)> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {TASK_COLUMNS}, count(*) OVER () AS total FROM tasks"));
+        let mut qb = QueryBuilder::<Sqlite>::new(concat!("SELECT ", task_columns!(), ", count(*) OVER () AS total FROM tasks"));
         push_task_filters(&mut qb, user_id, query);
         qb.push(" ORDER BY ").push(query.sort.order_by());
         qb.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
@@ -399,7 +426,7 @@ impl Store for SqliteStore {
             qb.push(" AND EXISTS (SELECT 1 FROM categories WHERE id = ").push_bind(category.hyphenated().to_string());
             qb.push(" AND user_id = ").push_bind(user_id.to_owned()).push(")");
         }
-        qb.push(" RETURNING ").push(TASK_COLUMNS);
+        qb.push(" RETURNING ").push(task_columns!());
         let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&self.pool).await?;
         match row {
             Some(row) => Ok(Some(row.try_into()?)),
@@ -411,11 +438,8 @@ impl Store for SqliteStore {
     }
 
     async fn toggle_task(&self, user_id: &str, id: Uuid, now: Timestamp) -> StoreResult<Option<Task>> {
-        let sql = format!(
-            "UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE ?3 END, updated_at = ?3 \
-             WHERE id = ?1 AND user_id = ?2 RETURNING {TASK_COLUMNS}"
-        );
-        let row: Option<TaskRow> = sqlx::query_as(&sql)
+        let sql = concat!("UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE ?3 END, updated_at = ?3 WHERE id = ?1 AND user_id = ?2 RETURNING ", task_columns!());
+        let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(id.hyphenated().to_string())
             .bind(user_id)
             .bind(now.as_micros())
@@ -434,11 +458,8 @@ impl Store for SqliteStore {
     }
 
     async fn create_category(&self, user_id: &str, c: &NewCategory, now: Timestamp) -> StoreResult<Category> {
-        let sql = format!(
-            "INSERT INTO categories (id, user_id, name, name_key, color, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING {CATEGORY_COLUMNS}"
-        );
-        let row: CategoryRow = sqlx::query_as(&sql)
+        let sql = concat!("INSERT INTO categories (id, user_id, name, name_key, color, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING ", category_columns!());
+        let row: CategoryRow = sqlx::query_as(sql)
             .bind(Uuid::now_v7().hyphenated().to_string())
             .bind(user_id)
             .bind(&c.name)
@@ -451,15 +472,15 @@ impl Store for SqliteStore {
     }
 
     async fn category(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Category>> {
-        let sql = format!("SELECT {CATEGORY_COLUMNS} FROM categories WHERE id = ?1 AND user_id = ?2");
+        let sql = concat!("SELECT ", category_columns!(), " FROM categories WHERE id = ?1 AND user_id = ?2");
         let row: Option<CategoryRow> =
-            sqlx::query_as(&sql).bind(id.hyphenated().to_string()).bind(user_id).fetch_optional(&self.pool).await?;
+            sqlx::query_as(sql).bind(id.hyphenated().to_string()).bind(user_id).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_categories(&self, user_id: &str) -> StoreResult<Vec<Category>> {
-        let sql = format!("SELECT {CATEGORY_COLUMNS} FROM categories WHERE user_id = ?1 ORDER BY name_key, id");
-        let rows: Vec<CategoryRow> = sqlx::query_as(&sql).bind(user_id).fetch_all(&self.pool).await?;
+        let sql = concat!("SELECT ", category_columns!(), " FROM categories WHERE user_id = ?1 ORDER BY name_key, id");
+        let rows: Vec<CategoryRow> = sqlx::query_as(sql).bind(user_id).fetch_all(&self.pool).await?;
         convert(rows)
     }
 
@@ -476,7 +497,7 @@ impl Store for SqliteStore {
             qb.push(", color = ").push_bind(color.clone());
         }
         qb.push(" WHERE id = ").push_bind(id.hyphenated().to_string()).push(" AND user_id = ").push_bind(user_id.to_owned());
-        qb.push(" RETURNING ").push(CATEGORY_COLUMNS);
+        qb.push(" RETURNING ").push(category_columns!());
         let row: Option<CategoryRow> = qb.build_query_as().fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
