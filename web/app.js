@@ -497,7 +497,7 @@
     f.status = st ? st.value : 'all';
     f.q = form.elements.q.value;
     f.priority = form.elements.priority.value;
-    f.category_id = form.elements.category_id.value;
+    if (catsLoaded) f.category_id = form.elements.category_id.value; // else keep the one from the URL
     f.sort = form.elements.sort.value;
   }
 
@@ -738,7 +738,7 @@
       removeTaskLocal(task.id);
       return;
     }
-    if (!row) return;
+    if (!row || row.classList.contains('is-editing')) return; // the open editor keeps what is typed
     const focusKey = row.contains(document.activeElement) && document.activeElement.dataset
       ? document.activeElement.dataset.focus : null;
     const fresh = taskRow(task);
