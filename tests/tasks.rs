@@ -133,6 +133,8 @@ async fn title_and_description_bounds(app: &TestApp) {
         (json!({"title": "x".repeat(256)}), "title"),
         (json!({"title": null}), "title"),
         (json!({"title": 42}), "title"),
+        (json!({"title": "nul\u{0}inside"}), "title"),
+        (json!({"title": "ok", "description": "nul\u{0}"}), "description"),
         (json!({"title": "ok", "description": "d".repeat(2001)}), "description"),
         (json!({"title": "ok", "completed": "yes"}), "completed"),
     ] {
@@ -423,6 +425,7 @@ async fn query_validation(app: &TestApp) {
         ("limit=ten", "limit"),
         ("offset=-1", "offset"),
         ("offset=1.5", "offset"),
+        ("q=a%00b", "q"),
     ] {
         let res = app.as_user(&user, Method::GET, &format!("{}?{query}", tasks_path(&user))).send().await.unwrap();
         let (status, body) = status_json(res).await;

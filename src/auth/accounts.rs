@@ -88,7 +88,7 @@ impl AccountCache {
                             ExternalIdentity {
                                 id: &identity.user_id,
                                 email: identity.email.as_deref().and_then(crate::domain::account::Email::parse).as_ref().map(|e| e.as_str()),
-                                name: identity.name.as_deref().map(|n| n.trim()).filter(|n| !n.is_empty() && n.chars().count() <= 100),
+                                name: identity.name.as_deref().map(|n| n.trim()).filter(|n| !n.is_empty() && n.chars().count() <= 100 && !n.contains('\0')),
                             },
                             Timestamp::now(),
                         )

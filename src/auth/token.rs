@@ -139,7 +139,7 @@ impl Tokens {
             // Other HMAC sizes and everything else: refused.
             _ => return None,
         };
-        if claims.sub.is_empty() || claims.sub.chars().count() > USER_ID_MAX {
+        if claims.sub.is_empty() || claims.sub.chars().count() > USER_ID_MAX || claims.sub.chars().any(char::is_control) {
             return None;
         }
         let external = claims.iss.as_deref() != Some(self.issuer.as_str());

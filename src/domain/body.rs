@@ -132,7 +132,12 @@ impl<'a> Fields<'a> {
 pub type ParseResult<T> = Result<T, (Cow<'static, str>, &'static str)>;
 
 pub fn string(v: &Value) -> ParseResult<&str> {
-    v.as_str().ok_or(("Input should be a valid string".into(), "string_type"))
+    let s = v.as_str().ok_or(("Input should be a valid string".into(), "string_type"))?;
+    // PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
+    if s.contains('\0') {
+        return Err(("String should not contain NUL characters".into(), "string_pattern_mismatch"));
+    }
+    Ok(s)
 }
 
 pub fn boolean(v: &Value) -> ParseResult<bool> {

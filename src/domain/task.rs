@@ -257,14 +257,17 @@ impl TaskQuery {
                 "category_id" => Uuid::try_parse(value)
                     .map(|id| query.category_id = Some(id))
                     .map_err(|_| FieldError::query("category_id", "Input should be a valid UUID", "uuid_parsing")),
+                "q" if value.contains('\0') => {
+                    Err(FieldError::query("q", "String should not contain NUL characters", "string_pattern_mismatch"))
+                }
                 "q" => {
                     query.q = (!value.is_empty()).then(|| value.to_lowercase());
                     Ok(())
                 }
-                "due_before" => Timestamp::parse_rfc3339(value).map(|t| query.due_before = Some(t)).ok_or_else(|| {
+                "due_before" => query_timestamp(value).map(|t| query.due_before = Some(t)).ok_or_else(|| {
                     FieldError::query("due_before", "Input should be an RFC 3339 date-time with a time zone offset", "datetime_parsing")
                 }),
-                "due_after" => Timestamp::parse_rfc3339(value).map(|t| query.due_after = Some(t)).ok_or_else(|| {
+                "due_after" => query_timestamp(value).map(|t| query.due_after = Some(t)).ok_or_else(|| {
                     FieldError::query("due_after", "Input should be an RFC 3339 date-time with a time zone offset", "datetime_parsing")
                 }),
                 "sort" => Sort::parse(value).map(|s| query.sort = s).ok_or_else(|| {
@@ -303,6 +306,15 @@ impl TaskQuery {
             Err(ApiError::Validation(errors))
         }
     }
+}
+
+/// An RFC 3339 date-time in a query string. A `+` offset sent unencoded arrives as a space; it is
+/// read back as the `+` it was.
+fn query_timestamp(value: &str) -> Option<Timestamp> {
+    Timestamp::parse_rfc3339(value).or_else(|| match value.rfind(' ') {
+        Some(i) if i >= 19 => Timestamp::parse_rfc3339(&format!("{}+{}", &value[..i], &value[i + 1..])),
+        _ => None,
+    })
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -354,6 +366,9 @@ mod tests {
         assert_eq!(q.q.as_deref(), Some("50%_off"));
         assert_eq!(q.sort, Sort { key: SortKey::DueDate, descending: true });
         assert_eq!((q.limit, q.offset), (7, 14));
+        let q = TaskQuery::parse(Some("due_before=2026-01-01T10:00:00+02:00")).unwrap();
+        assert_eq!(q.due_before.unwrap().to_string(), "2026-01-01T08:00:00.000000Z");
+        assert!(TaskQuery::parse(Some("q=a%00b")).is_err());
         for (bad, name) in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset"), ("sort=name", "sort"), ("completed=maybe", "completed"), ("due_before=2026-01-01", "due_before"), ("category_id=1", "category_id")] {
             match TaskQuery::parse(Some(bad)) {
                 Err(ApiError::Validation(errs)) => assert_eq!(errs[0].loc, ["query", name]),
