@@ -982,3 +982,41 @@ async fn postgres_outage_answers_503_and_recovers_without_restart() {
     assert_eq!((status, &body), (200, &task));
     assert!(server.proc.exited().is_none(), "no restart of taskapi");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. The request log: one line per request, never a token, password or body.
+
+#[tokio::test]
+async fn request_log_has_one_line_per_request_and_no_secrets() {
+    let dir = TempDir::new().unwrap();
+    let mut server = start_server(dir.path(), &vars(&[("BETTER_AUTH_SECRET", "log-test-secret-0123456789abcdefghij")])).await;
+    let (user_id, token) = server.signup("logged@example.com").await;
+    let (status, _) = server.login("logged@example.com", "a-wrong-password-xyz").await;
+    assert_eq!(status, 401);
+    server.create_task(&user_id, &token, "a very private title").await;
+    let (status, _) = server.call("GET", &format!("/api/{user_id}/tasks?q=secret-search-text"), Some(&token), None).await;
+    assert_eq!(status, 200);
+    let res = server
+        .client
+        .get(format!("{}/health", server.base))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    server.stop();
+
+    let log = server.proc.stderr();
+    for secret in [PASSWORD, "a-wrong-password-xyz", token.as_str(), "a very private title", "kept across restarts", "secret-search-text"] {
+        assert!(!log.contains(secret), "the log contains {secret:?}:\n{log}");
+    }
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("request_id")).collect();
+    // signup, login, create, list, health, plus the readiness polls before.
+    assert!(lines.len() >= 5, "{log}");
+    let health = lines.iter().find(|l| l.contains("trace-me-123")).expect("the client's request id is logged");
+    for part in ["GET", "/health", "status=200", "latency_us="] {
+        assert!(health.contains(part), "{part} in {health}");
+    }
+    let create = lines.iter().find(|l| l.contains("POST") && l.contains("/tasks")).expect("create logged");
+    assert!(create.contains("status=201"), "{create}");
+}
