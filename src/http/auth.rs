@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::json::{JsonBody, OptionalJsonBody};
+use super::openapi as doc;
 use crate::app::AppState;
 use crate::auth::password::Verdict;
 use crate::auth::AuthUser;
@@ -55,7 +56,10 @@ fn client_ip(extensions: &Extensions) -> String {
 }
 
 fn token_for(state: &AppState, user_id: &str, email: Option<&str>, version: i32) -> ApiResult<TokenResponse> {
-    let issued = state.tokens.issue(user_id, email, version).map_err(ApiError::internal)?;
+    let issued = state
+        .tokens
+        .issue(user_id, email, version)
+        .map_err(ApiError::internal)?;
     Ok(TokenResponse {
         user_id: user_id.to_owned(),
         email: email.map(str::to_owned),
@@ -66,6 +70,21 @@ fn token_for(state: &AppState, user_id: &str, email: Option<&str>, version: i32)
     })
 }
 
+/// Create an account; answers with it and a token for it.
+#[utoipa::path(
+    post,
+    path = "/api/auth/signup",
+    operation_id = "signup",
+    tag = "auth",
+    request_body = doc::SignupRequest,
+    responses(
+        (status = 201, description = "The new account, and a token for it", body = SignupResponse),
+        (status = 409, response = doc::Conflict),
+        doc::BodyErrors,
+        (status = 429, response = doc::TooManyRequests),
+        doc::ServerErrors,
+    )
+)]
 pub async fn signup(
     State(state): State<Arc<AppState>>,
     extensions: Extensions,
@@ -73,7 +92,10 @@ pub async fn signup(
 ) -> ApiResult<impl IntoResponse> {
     let signup = Signup::parse(&body)?;
     let ip = client_ip(&extensions);
-    state.signup_limiter.check(&ip).map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    state
+        .signup_limiter
+        .check(&ip)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     state.signup_limiter.record(&ip);
     let password_hash = state.passwords.hash(signup.password).await?;
     let account = state
@@ -86,7 +108,12 @@ pub async fn signup(
             created_at: Timestamp::now(),
         })
         .await?;
-    let token = token_for(&state, &account.user.user_id, account.user.email.as_deref(), account.token_version)?;
+    let token = token_for(
+        &state,
+        &account.user.user_id,
+        account.user.email.as_deref(),
+        account.token_version,
+    )?;
     let body = SignupResponse {
         user: account.user,
         token: token.token,
@@ -97,6 +124,22 @@ pub async fn signup(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+/// Exchange an email and password for a token.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = doc::LoginRequest,
+    responses(
+        (status = 200, description = "A fresh token", body = TokenResponse),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        doc::BodyErrors,
+        (status = 429, response = doc::TooManyRequests),
+        doc::ServerErrors,
+    )
+)]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     extensions: Extensions,
@@ -106,7 +149,10 @@ pub async fn login(
     // Failures are counted per client and email; past the limit even the right password is
     // refused, so the limit reveals nothing.
     let key = format!("{}|{}", client_ip(&extensions), login.email);
-    state.login_limiter.check(&key).map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    state
+        .login_limiter
+        .check(&key)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     let account = state.store.account_by_email(&login.email).await?;
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
     let verdict = state.passwords.verify(login.password.clone(), hash).await?;
@@ -122,24 +168,68 @@ pub async fn login(
         let fresh = state.passwords.hash(login.password).await?;
         state.store.set_password(&account.user.user_id, &fresh, false).await?;
     }
-    Ok(Json(token_for(&state, &account.user.user_id, account.user.email.as_deref(), account.token_version)?))
+    Ok(Json(token_for(
+        &state,
+        &account.user.user_id,
+        account.user.email.as_deref(),
+        account.token_version,
+    )?))
 }
 
+/// The caller's account.
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    operation_id = "getMe",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller's account", body = User), doc::AuthErrors, doc::ServerErrors)
+)]
 pub async fn me(State(state): State<Arc<AppState>>, user: AuthUser) -> ApiResult<Json<User>> {
-    let account = state.store.account_by_id(&user.id).await?.ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    let account = state
+        .store
+        .account_by_id(&user.id)
+        .await?
+        .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
     Ok(Json(account.user))
 }
 
+/// Change the caller's password; every token issued before stops working.
+#[utoipa::path(
+    post,
+    path = "/api/auth/change-password",
+    operation_id = "changePassword",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = doc::ChangePasswordRequest,
+    responses(
+        (status = 200, description = "A fresh token (the one used for this request no longer works)", body = TokenResponse),
+        doc::AuthErrors,
+        doc::BodyErrors,
+        doc::ServerErrors,
+    )
+)]
 pub async fn change_password(
     State(state): State<Arc<AppState>>,
     user: AuthUser,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
     let change = ChangePassword::parse(&body)?;
-    let account = state.store.account_by_id(&user.id).await?.ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    let account = state
+        .store
+        .account_by_id(&user.id)
+        .await?
+        .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
     // An external identity has no password here, so no current password can be right.
-    let Some(hash) = account.password_hash.clone() else { return Err(ApiError::Forbidden(INCORRECT_PASSWORD)) };
-    if !state.passwords.verify(change.current_password, Some(hash)).await?.is_right() {
+    let Some(hash) = account.password_hash.clone() else {
+        return Err(ApiError::Forbidden(INCORRECT_PASSWORD));
+    };
+    if !state
+        .passwords
+        .verify(change.current_password, Some(hash))
+        .await?
+        .is_right()
+    {
         return Err(ApiError::Forbidden(INCORRECT_PASSWORD));
     }
     let fresh = state.passwords.hash(change.new_password).await?;
@@ -149,19 +239,52 @@ pub async fn change_password(
         .await?
         .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
     state.accounts.invalidate(&user.id);
-    Ok(Json(token_for(&state, &user.id, account.user.email.as_deref(), version)?))
+    Ok(Json(token_for(
+        &state,
+        &user.id,
+        account.user.email.as_deref(),
+        version,
+    )?))
 }
 
+/// Delete the caller's account with its tasks and categories.
+#[utoipa::path(
+    delete,
+    path = "/api/auth/me",
+    operation_id = "deleteMe",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body(
+        content = doc::DeleteAccountRequest,
+        description = "The password; required for an account that has one (an external identity has none and sends no body)"
+    ),
+    responses(
+        (status = 204, description = "The account, its tasks and its categories are deleted"),
+        doc::AuthErrors,
+        doc::BodyErrors,
+        doc::ServerErrors,
+    )
+)]
 pub async fn delete_me(
     State(state): State<Arc<AppState>>,
     user: AuthUser,
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> ApiResult<StatusCode> {
-    let account = state.store.account_by_id(&user.id).await?.ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    let account = state
+        .store
+        .account_by_id(&user.id)
+        .await?
+        .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
     if let Some(hash) = account.password_hash {
         let password = match body {
             Some(body) => parse_delete_password(&body)?,
-            None => return Err(ApiError::field(FieldError::body("password", "Field required", "missing"))),
+            None => {
+                return Err(ApiError::field(FieldError::body(
+                    "password",
+                    "Field required",
+                    "missing",
+                )))
+            }
         };
         if !state.passwords.verify(password, Some(hash)).await?.is_right() {
             return Err(ApiError::Forbidden(INCORRECT_PASSWORD));

@@ -29,12 +29,19 @@ fn missing_body() -> ApiError {
 }
 
 async fn read(req: Request) -> Result<Option<Value>, ApiError> {
-    let content_type = req.headers().get(CONTENT_TYPE).map(|v| v.to_str().map(is_json).unwrap_or(false));
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .map(|v| v.to_str().map(is_json).unwrap_or(false));
     let bytes = Bytes::from_request(req, &()).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge
         } else {
-            ApiError::field(FieldError::new(&["body"], "The request body could not be read", "body_read_error"))
+            ApiError::field(FieldError::new(
+                &["body"],
+                "The request body could not be read",
+                "body_read_error",
+            ))
         }
     })?;
     match content_type {
@@ -46,7 +53,11 @@ async fn read(req: Request) -> Result<Option<Value>, ApiError> {
         return Ok(None);
     }
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        ApiError::field(FieldError::new(&["body"], format!("JSON decode error: {e}"), "json_invalid"))
+        ApiError::field(FieldError::new(
+            &["body"],
+            format!("JSON decode error: {e}"),
+            "json_invalid",
+        ))
     })
 }
 

@@ -17,7 +17,9 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn client_request_id(value: &HeaderValue) -> Option<HeaderValue> {
     let bytes = value.as_bytes();
     let ok = (1..=128).contains(&bytes.len())
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     ok.then(|| value.clone())
 }
 
@@ -35,7 +37,11 @@ fn generated_request_id() -> HeaderValue {
 /// latency, request id. Never a header value, query string or body.
 pub async fn request_context(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let id = req.headers().get(&REQUEST_ID).and_then(client_request_id).unwrap_or_else(generated_request_id);
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(client_request_id)
+        .unwrap_or_else(generated_request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let mut res = next.run(req).await;
@@ -54,11 +60,18 @@ pub async fn request_context(req: Request, next: Next) -> Response {
 /// tower-http's CORS layer still adds `Access-Control-Allow-Credentials` and the exposed headers
 /// when the origin is not allowed; the contract wants no CORS headers at all for other origins.
 pub async fn cors_only_for_allowed(allowed: std::sync::Arc<[HeaderValue]>, req: Request, next: Next) -> Response {
-    let origin_allowed = req.headers().get(axum::http::header::ORIGIN).is_some_and(|o| allowed.contains(o));
+    let origin_allowed = req
+        .headers()
+        .get(axum::http::header::ORIGIN)
+        .is_some_and(|o| allowed.contains(o));
     let mut res = next.run(req).await;
     if !origin_allowed {
-        let cors: Vec<HeaderName> =
-            res.headers().keys().filter(|name| name.as_str().starts_with("access-control-")).cloned().collect();
+        let cors: Vec<HeaderName> = res
+            .headers()
+            .keys()
+            .filter(|name| name.as_str().starts_with("access-control-"))
+            .cloned()
+            .collect();
         for name in cors {
             res.headers_mut().remove(name);
         }

@@ -31,9 +31,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let invalid = || ApiError::field(FieldError::new(&["path", "id"], "Input should be a valid UUID", "uuid_parsing"));
-        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| invalid())?;
-        let raw = params.iter().find(|(name, _)| *name == "id").map(|(_, v)| v).ok_or_else(invalid)?;
+        let invalid = || {
+            ApiError::field(FieldError::new(
+                &["path", "id"],
+                "Input should be a valid UUID",
+                "uuid_parsing",
+            ))
+        };
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| invalid())?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| *name == "id")
+            .map(|(_, v)| v)
+            .ok_or_else(invalid)?;
         Uuid::try_parse(raw).map(Self).map_err(|_| invalid())
     }
 }
@@ -55,11 +67,23 @@ pub fn api_router() -> Router<Arc<AppState>> {
         .route("/api/auth/me", get(auth::me).delete(auth::delete_me))
         .route("/api/auth/change-password", post(auth::change_password))
         .route("/api/{user_id}/tasks", get(tasks::list).post(tasks::create))
-        .route("/api/{user_id}/tasks/{id}", get(tasks::get).put(tasks::replace).patch(tasks::patch).delete(tasks::delete))
+        .route(
+            "/api/{user_id}/tasks/{id}",
+            get(tasks::get)
+                .put(tasks::replace)
+                .patch(tasks::patch)
+                .delete(tasks::delete),
+        )
         .route("/api/{user_id}/tasks/{id}/complete", patch(tasks::toggle))
-        .route("/api/{user_id}/categories", get(categories::list).post(categories::create))
+        .route(
+            "/api/{user_id}/categories",
+            get(categories::list).post(categories::create),
+        )
         .route(
             "/api/{user_id}/categories/{id}",
-            get(categories::get).put(categories::replace).patch(categories::patch).delete(categories::delete),
+            get(categories::get)
+                .put(categories::replace)
+                .patch(categories::patch)
+                .delete(categories::delete),
         )
 }

@@ -41,23 +41,66 @@ pub struct Readiness {
 }
 
 /// API clients get the service's description; a browser asking for HTML goes to the web app.
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "serviceInfo",
+    tag = "service",
+    responses(
+        (status = 200, description = "The service's name and version, and where its docs and health check are", body = ServiceInfo),
+        (status = 303, description = "A request accepting `text/html` (a browser) is sent to the web app", headers(("Location" = String, description = "`/app/`"))),
+    )
+)]
 pub async fn root(headers: HeaderMap) -> Response {
-    let wants_html = headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let wants_html = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
     if wants_html {
         return Redirect::to("/app/").into_response();
     }
-    Json(ServiceInfo { name: "Task Manager API", version: env!("CARGO_PKG_VERSION"), docs: "/docs", health: "/health" }).into_response()
+    Json(ServiceInfo {
+        name: "Task Manager API",
+        version: env!("CARGO_PKG_VERSION"),
+        docs: "/docs",
+        health: "/health",
+    })
+    .into_response()
 }
 
 /// Liveness: never touches the database.
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    tag = "service",
+    responses((status = 200, description = "The process is up", body = Health))
+)]
 pub async fn health() -> Json<Health> {
-    Json(Health { status: "healthy", message: "API is running" })
+    Json(Health {
+        status: "healthy",
+        message: "API is running",
+    })
 }
 
 /// Readiness: can the database answer now?
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    operation_id = "ready",
+    tag = "service",
+    responses(
+        (status = 200, description = "The database answers", body = Readiness),
+        (status = 503, description = "The database cannot be reached", body = super::openapi::NotReady),
+    )
+)]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     match state.store.ping().await {
-        Ok(()) => Json(Readiness { status: "ready", database: "ok" }).into_response(),
+        Ok(()) => Json(Readiness {
+            status: "ready",
+            database: "ok",
+        })
+        .into_response(),
         Err(cause) => {
             tracing::warn!(%cause, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"detail": "Database unavailable", "status": "not ready", "database": "unavailable"})))
