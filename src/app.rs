@@ -62,7 +62,14 @@ fn cors(origins: &[HeaderValue]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins.iter().cloned()))
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([http::TOTAL_COUNT.clone(), header::LOCATION])
         .max_age(Duration::from_secs(600))
@@ -75,7 +82,10 @@ pub fn router(state: Arc<AppState>, cors_origins: &[String]) -> Router {
 
 /// [`router`] with extra routes under the same middleware (the tests add one that panics).
 pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<Arc<AppState>>) -> Router {
-    let origins: Arc<[HeaderValue]> = cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let origins: Arc<[HeaderValue]> = cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     let allowed = origins.clone();
     extra
         .route("/", get(service::root))
@@ -92,18 +102,26 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(mw::panic_response))
         .layer(cors(&origins))
-        .layer(middleware::from_fn(move |req, next| mw::cors_only_for_allowed(allowed.clone(), req, next)))
+        .layer(middleware::from_fn(move |req, next| {
+            mw::cors_only_for_allowed(allowed.clone(), req, next)
+        }))
         .layer(middleware::from_fn(mw::request_context))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
 /// [`SHUTDOWN_GRACE`].
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopping_tx.send(true);
-    });
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
+        async move {
+            shutdown.await;
+            let _ = stopping_tx.send(true);
+        },
+    );
     let grace = async move {
         let _ = stopping_rx.wait_for(|stopping| *stopping).await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;

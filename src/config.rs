@@ -146,35 +146,31 @@ impl Config {
         }
         for origin in &cors_origins {
             if axum::http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
-                return Err(ConfigError::new(
-                    "CORS_ORIGINS",
-                    format!("not an origin: {origin:?}"),
-                ));
+                return Err(ConfigError::new("CORS_ORIGINS", format!("not an origin: {origin:?}")));
             }
         }
 
         let jwt_expires_in = match get("JWT_EXPIRES_IN") {
-            Some(v) => parse_duration(&v)
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| {
-                    ConfigError::new("JWT_EXPIRES_IN", format!("expected seconds or 7d/12h/30m, got {v:?}"))
-                })?,
+            Some(v) => parse_duration(&v).filter(|d| !d.is_zero()).ok_or_else(|| {
+                ConfigError::new("JWT_EXPIRES_IN", format!("expected seconds or 7d/12h/30m, got {v:?}"))
+            })?,
             None => Duration::from_secs(7 * 24 * 3600),
         };
 
         let db_max_connections = match get("DB_MAX_CONNECTIONS") {
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ConfigError::new("DB_MAX_CONNECTIONS", format!("expected a positive number, got {v:?}")))?,
+            Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ConfigError::new("DB_MAX_CONNECTIONS", format!("expected a positive number, got {v:?}"))
+            })?,
             None => default_pool_size(),
         };
         let db_acquire_timeout = match get("DB_ACQUIRE_TIMEOUT") {
             Some(v) => parse_duration_fine(&v)
                 .filter(|d| !d.is_zero() && *d <= Duration::from_secs(5))
                 .ok_or_else(|| {
-                    ConfigError::new("DB_ACQUIRE_TIMEOUT", format!("expected a duration up to 5s (e.g. 3s, 500ms), got {v:?}"))
+                    ConfigError::new(
+                        "DB_ACQUIRE_TIMEOUT",
+                        format!("expected a duration up to 5s (e.g. 3s, 500ms), got {v:?}"),
+                    )
                 })?,
             None => Duration::from_secs(3),
         };
@@ -202,7 +198,11 @@ impl Config {
             db_acquire_timeout,
             auto_migrate: parse_bool("AUTO_MIGRATE", get("AUTO_MIGRATE"), true)?,
             login_limit_per_minute: parse_limit("RATE_LIMIT_LOGIN_PER_MINUTE", get("RATE_LIMIT_LOGIN_PER_MINUTE"), 10)?,
-            signup_limit_per_minute: parse_limit("RATE_LIMIT_SIGNUP_PER_MINUTE", get("RATE_LIMIT_SIGNUP_PER_MINUTE"), 30)?,
+            signup_limit_per_minute: parse_limit(
+                "RATE_LIMIT_SIGNUP_PER_MINUTE",
+                get("RATE_LIMIT_SIGNUP_PER_MINUTE"),
+                30,
+            )?,
         })
     }
 }
@@ -215,7 +215,10 @@ fn default_pool_size() -> u32 {
 }
 
 fn secret_file_beside(db: &Path) -> PathBuf {
-    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| DEFAULT_SQLITE_FILE.into());
+    let mut name = db
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| DEFAULT_SQLITE_FILE.into());
     name.push(".secret");
     db.with_file_name(name)
 }
@@ -225,7 +228,10 @@ fn parse_bool(variable: &'static str, value: Option<String>, default: bool) -> R
         None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError::new(variable, format!("expected true or false, got {other:?}"))),
+        Some(other) => Err(ConfigError::new(
+            variable,
+            format!("expected true or false, got {other:?}"),
+        )),
     }
 }
 
@@ -281,7 +287,11 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
             }
             Ok(Database::Sqlite(PathBuf::from(path)))
         }
-        "postgres" | "postgresql" | "postgresql+asyncpg" | "postgresql+psycopg2" | "postgresql+psycopg"
+        "postgres"
+        | "postgresql"
+        | "postgresql+asyncpg"
+        | "postgresql+psycopg2"
+        | "postgresql+psycopg"
         | "postgres+asyncpg" => {
             let url = url::Url::parse(&format!("postgres://{rest}"))
                 .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
@@ -303,16 +313,26 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
                             other => other.to_owned(),
                         })
                     }
-                    "sslrootcert" | "sslcert" | "sslkey" | "application_name" | "options" | "host" | "port"
-                    | "dbname" | "user" | "password" | "statement-cache-capacity" => {
-                        kept.push((key.into_owned(), value.into_owned()))
-                    }
+                    "sslrootcert"
+                    | "sslcert"
+                    | "sslkey"
+                    | "application_name"
+                    | "options"
+                    | "host"
+                    | "port"
+                    | "dbname"
+                    | "user"
+                    | "password"
+                    | "statement-cache-capacity" => kept.push((key.into_owned(), value.into_owned())),
                     // channel_binding, connect_timeout, pool options and the like: not ours to use.
                     _ => {}
                 }
             }
             if let Some(mode) = sslmode {
-                if !matches!(mode.as_str(), "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full") {
+                if !matches!(
+                    mode.as_str(),
+                    "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full"
+                ) {
                     return Err(bad(&format!("unknown sslmode {mode:?}")));
                 }
                 kept.push(("sslmode".to_owned(), mode));
@@ -324,7 +344,9 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
                 .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
             Ok(Database::Postgres(Box::new(options)))
         }
-        other => Err(bad(&format!("unsupported scheme {other:?} (expected postgres:// or sqlite://)"))),
+        other => Err(bad(&format!(
+            "unsupported scheme {other:?} (expected postgres:// or sqlite://)"
+        ))),
     }
 }
 
@@ -369,7 +391,13 @@ mod tests {
 
     #[test]
     fn garbage_urls_name_the_variable() {
-        for url in ["not a url", "mysql://x/y", "postgres://", "sqlite://", "postgres://h/db?sslmode=bogus"] {
+        for url in [
+            "not a url",
+            "mysql://x/y",
+            "postgres://",
+            "sqlite://",
+            "postgres://h/db?sslmode=bogus",
+        ] {
             let err = parse_database_url(url).unwrap_err();
             assert_eq!(err.variable, "DATABASE_URL", "{url}");
             assert!(err.to_string().starts_with("DATABASE_URL: "), "{err}");
@@ -395,7 +423,11 @@ mod tests {
         assert_eq!(err.variable, "BETTER_AUTH_SECRET");
         let err = config(&[("DATABASE_URL", "postgres://localhost/db")]).unwrap_err();
         assert_eq!(err.variable, "BETTER_AUTH_SECRET");
-        let c = config(&[("DATABASE_URL", "postgres://localhost/db"), ("JWT_SECRET", &"x".repeat(32))]).unwrap();
+        let c = config(&[
+            ("DATABASE_URL", "postgres://localhost/db"),
+            ("JWT_SECRET", &"x".repeat(32)),
+        ])
+        .unwrap();
         assert!(matches!(c.secret, SecretSource::Given(ref s) if s.expose().len() == 32));
         assert!(!format!("{c:?}").contains(&"x".repeat(32)), "secrets never print");
     }
@@ -407,11 +439,29 @@ mod tests {
         assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1_800)));
         assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("7w"), None);
-        assert_eq!(config(&[("JWT_EXPIRES_IN", "soon")]).unwrap_err().variable, "JWT_EXPIRES_IN");
+        assert_eq!(
+            config(&[("JWT_EXPIRES_IN", "soon")]).unwrap_err().variable,
+            "JWT_EXPIRES_IN"
+        );
         assert_eq!(config(&[("PORT", "99999")]).unwrap_err().variable, "PORT");
-        assert_eq!(config(&[("DB_ACQUIRE_TIMEOUT", "30s")]).unwrap_err().variable, "DB_ACQUIRE_TIMEOUT");
-        let c = config(&[("CORS_ORIGINS", "http://a.test, http://b.test/"), ("FRONTEND_URL", "https://app.test")]).unwrap();
-        assert_eq!(c.cors_origins, vec!["http://a.test", "http://b.test", "https://app.test"]);
-        assert_eq!(config(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "0")]).unwrap().login_limit_per_minute, 0);
+        assert_eq!(
+            config(&[("DB_ACQUIRE_TIMEOUT", "30s")]).unwrap_err().variable,
+            "DB_ACQUIRE_TIMEOUT"
+        );
+        let c = config(&[
+            ("CORS_ORIGINS", "http://a.test, http://b.test/"),
+            ("FRONTEND_URL", "https://app.test"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            vec!["http://a.test", "http://b.test", "https://app.test"]
+        );
+        assert_eq!(
+            config(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "0")])
+                .unwrap()
+                .login_limit_per_minute,
+            0
+        );
     }
 }

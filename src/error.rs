@@ -45,7 +45,9 @@ pub enum ApiError {
     PayloadTooLarge,
     UnsupportedMediaType,
     Validation(Vec<FieldError>),
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
     Unavailable,
     /// A bug or an unexpected fault; the cause is logged, never sent.
     Internal(String),
@@ -89,8 +91,14 @@ struct Detail<'a, T: Serialize + ?Sized> {
 
 /// Renders `{"detail": …}` with a status; used for errors made outside handlers too.
 pub fn detail_response<T: Serialize + ?Sized>(status: StatusCode, detail: &T) -> Response {
-    let body = serde_json::to_vec(&Detail { detail }).unwrap_or_else(|_| br#"{"detail":"Internal server error"}"#.to_vec());
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+    let body =
+        serde_json::to_vec(&Detail { detail }).unwrap_or_else(|_| br#"{"detail":"Internal server error"}"#.to_vec());
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -99,7 +107,8 @@ impl IntoResponse for ApiError {
         match self {
             Self::Unauthorized(msg) => {
                 let mut res = detail_response(status, msg);
-                res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                res.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 res
             }
             Self::Forbidden(msg) | Self::NotFound(msg) | Self::Conflict(msg) => detail_response(status, msg),
@@ -109,10 +118,14 @@ impl IntoResponse for ApiError {
             Self::Validation(errors) => detail_response(status, &errors),
             Self::TooManyRequests { retry_after_secs } => {
                 let mut res = detail_response(status, "Too many attempts, try again later");
-                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
                 res
             }
-            Self::Unavailable => detail_response(status, "Service temporarily unavailable: the database cannot be reached"),
+            Self::Unavailable => detail_response(
+                status,
+                "Service temporarily unavailable: the database cannot be reached",
+            ),
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 detail_response(status, "Internal server error")

@@ -4,22 +4,22 @@
 //! [`domain`] parses the input into types that cannot be invalid, one [`store::Store`] call runs
 //! one SQL statement, and the domain value goes back out as JSON.
 
+/// Application state, the router and the server loop shared by `main` and the tests.
+pub mod app;
+/// Passwords, tokens, the authenticated-user extractor, revocation and rate limits.
+pub mod auth;
 /// Account administration and migrations on the command line; `serve` starts the server.
 pub mod cli;
 /// Environment and `.env` → a validated [`config::Config`]; secrets never print.
 pub mod config;
-/// The one error type: every failure rendered as the contract's `{"detail": …}` JSON.
-pub mod error;
 /// Parsed request input and response objects (users, tasks, categories, timestamps).
 pub mod domain;
-/// Passwords, tokens, the authenticated-user extractor, revocation and rate limits.
-pub mod auth;
+/// The one error type: every failure rendered as the contract's `{"detail": …}` JSON.
+pub mod error;
 /// Routes, handlers and middleware.
 pub mod http;
 /// The storage interface and its PostgreSQL and SQLite implementations.
 pub mod store;
-/// Application state, the router and the server loop shared by `main` and the tests.
-pub mod app;
 
 /// TLS (PostgreSQL/Neon, the JWKS client) needs one process-wide crypto provider; ring is the
 /// one compiled in. Safe to call more than once.

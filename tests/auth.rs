@@ -35,18 +35,38 @@ fn now() -> i64 {
 }
 
 fn sign_hs256(claims: &Value, secret: &str) -> String {
-    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 async fn me(app: &TestApp, token: &str) -> (u16, Value, Option<String>) {
-    let res = app.request(Method::GET, "/api/auth/me").bearer_auth(token).send().await.unwrap();
-    let www = res.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    let res = app
+        .request(Method::GET, "/api/auth/me")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let www = res
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
     let (status, body) = status_json(res).await;
     (status, body, www)
 }
 
 async fn login(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
-    status_json(app.request(Method::POST, "/api/auth/login").json(&json!({"email": email, "password": password})).send().await.unwrap()).await
+    status_json(
+        app.request(Method::POST, "/api/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 fn assert_token_fields(body: &Value, user_id: &str, email: &str) {
@@ -76,11 +96,19 @@ async fn signup_login_me_change_delete_round_trip(app: &TestApp) {
     assert!(body["created_at"].as_str().unwrap().ends_with('Z'));
     assert_token_fields(&body, &user_id, "round.trip@example.com");
     // The token is a real HS256 JWT with the contract's claims.
-    let payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body["token"].as_str().unwrap().split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let payload: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(body["token"].as_str().unwrap().split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(payload["sub"], user_id.as_str());
     assert_eq!(payload["email"], "round.trip@example.com");
     assert_eq!(payload["iss"], "taskapi");
-    assert_eq!(payload["exp"].as_i64().unwrap() - payload["iat"].as_i64().unwrap(), 7 * 24 * 3600);
+    assert_eq!(
+        payload["exp"].as_i64().unwrap() - payload["iat"].as_i64().unwrap(),
+        7 * 24 * 3600
+    );
 
     let user_object = json!({"user_id": user_id, "email": "round.trip@example.com", "name": "Ada", "is_active": true, "created_at": body["created_at"]});
     let (status, got, _) = me(app, body["token"].as_str().unwrap()).await;
@@ -108,7 +136,13 @@ async fn signup_login_me_change_delete_round_trip(app: &TestApp) {
     assert_eq!(login(app, "round.trip@example.com", PASSWORD).await.0, 401);
     assert_eq!(login(app, "round.trip@example.com", "a new password").await.0, 200);
 
-    let res = app.request(Method::DELETE, "/api/auth/me").bearer_auth(&fresh).json(&json!({"password": "a new password"})).send().await.unwrap();
+    let res = app
+        .request(Method::DELETE, "/api/auth/me")
+        .bearer_auth(&fresh)
+        .json(&json!({"password": "a new password"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     assert!(res.bytes().await.unwrap().is_empty());
     let (status, body) = login(app, "round.trip@example.com", "a new password").await;
@@ -122,31 +156,62 @@ async fn signup_validation_and_duplicates(app: &TestApp) {
         (json!({"email": "not-an-email", "password": PASSWORD}), "email"),
         (json!({"email": "a@nodot", "password": PASSWORD}), "email"),
         (json!({"email": "a b@example.com", "password": PASSWORD}), "email"),
-        (json!({"email": format!("{}@example.com", "a".repeat(250)), "password": PASSWORD}), "email"),
+        (
+            json!({"email": format!("{}@example.com", "a".repeat(250)), "password": PASSWORD}),
+            "email",
+        ),
         (json!({"email": "ok@example.com"}), "password"),
         (json!({"email": "ok@example.com", "password": "short"}), "password"),
-        (json!({"email": "ok@example.com", "password": "p".repeat(129)}), "password"),
-        (json!({"email": "ok@example.com", "password": PASSWORD, "name": "n".repeat(101)}), "name"),
+        (
+            json!({"email": "ok@example.com", "password": "p".repeat(129)}),
+            "password",
+        ),
+        (
+            json!({"email": "ok@example.com", "password": PASSWORD, "name": "n".repeat(101)}),
+            "name",
+        ),
         (json!({"email": null, "password": PASSWORD}), "email"),
     ] {
         let (status, err) = status_json(signup(body).await.unwrap()).await;
         assert_validation(status, &err, &["body", loc]);
     }
-    let (status, _) = status_json(signup(json!({"email": "edge@example.com", "password": "p".repeat(128)})).await.unwrap()).await;
+    let (status, _) = status_json(
+        signup(json!({"email": "edge@example.com", "password": "p".repeat(128)}))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 201);
-    let (status, err) = status_json(signup(json!({"email": "EDGE@Example.com", "password": PASSWORD})).await.unwrap()).await;
+    let (status, err) = status_json(
+        signup(json!({"email": "EDGE@Example.com", "password": PASSWORD}))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_detail(status, &err, 409, "Email already registered");
 
     // Two signups racing for one email: exactly one wins.
-    let a = app.request(Method::POST, "/api/auth/signup").json(&json!({"email": "race@example.com", "password": PASSWORD})).send();
-    let b = app.request(Method::POST, "/api/auth/signup").json(&json!({"email": "RACE@example.com", "password": PASSWORD})).send();
+    let a = app
+        .request(Method::POST, "/api/auth/signup")
+        .json(&json!({"email": "race@example.com", "password": PASSWORD}))
+        .send();
+    let b = app
+        .request(Method::POST, "/api/auth/signup")
+        .json(&json!({"email": "RACE@example.com", "password": PASSWORD}))
+        .send();
     let (a, b) = tokio::join!(a, b);
     let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409]);
 
     // Wrong content type, no body.
-    let res = app.request(Method::POST, "/api/auth/signup").header("content-type", "text/plain").body("{}").send().await.unwrap();
+    let res = app
+        .request(Method::POST, "/api/auth/signup")
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     let (status, err) = status_json(res).await;
     assert_eq!(status, 415);
     assert!(err["detail"].is_string());
@@ -162,7 +227,14 @@ fn assert_no_secret(body: &Value) {
 }
 
 async fn no_response_carries_a_password_or_hash(app: &TestApp) {
-    let (_, signed) = status_json(app.request(Method::POST, "/api/auth/signup").json(&json!({"email": "nohash@example.com", "password": PASSWORD})).send().await.unwrap()).await;
+    let (_, signed) = status_json(
+        app.request(Method::POST, "/api/auth/signup")
+            .json(&json!({"email": "nohash@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_no_secret(&signed);
     let (_, logged) = login(app, "nohash@example.com", PASSWORD).await;
     assert_no_secret(&logged);
@@ -184,26 +256,86 @@ async fn bad_tokens_get_401(app: &TestApp) {
     let user = app.signup("tokens@example.com").await;
     let path = "/api/auth/me";
     let expect_401 = |res: reqwest::Response, detail: &'static str| async move {
-        assert_eq!(res.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned()), Some("Bearer".to_owned()));
+        assert_eq!(
+            res.headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            Some("Bearer".to_owned())
+        );
         let (status, body) = status_json(res).await;
         assert_detail(status, &body, 401, detail);
     };
-    expect_401(app.request(Method::GET, path).send().await.unwrap(), "Authorization header missing").await;
-    expect_401(app.request(Method::GET, path).header("authorization", format!("Basic {}", user.token)).send().await.unwrap(), "Invalid authorization header").await;
-    expect_401(app.request(Method::GET, path).header("authorization", "Bearer ").send().await.unwrap(), "Invalid authorization header").await;
-    expect_401(app.request(Method::GET, path).header("authorization", "Bearer").send().await.unwrap(), "Invalid authorization header").await;
-    expect_401(app.request(Method::GET, path).header("authorization", user.token.clone()).send().await.unwrap(), "Invalid authorization header").await;
+    expect_401(
+        app.request(Method::GET, path).send().await.unwrap(),
+        "Authorization header missing",
+    )
+    .await;
+    expect_401(
+        app.request(Method::GET, path)
+            .header("authorization", format!("Basic {}", user.token))
+            .send()
+            .await
+            .unwrap(),
+        "Invalid authorization header",
+    )
+    .await;
+    expect_401(
+        app.request(Method::GET, path)
+            .header("authorization", "Bearer ")
+            .send()
+            .await
+            .unwrap(),
+        "Invalid authorization header",
+    )
+    .await;
+    expect_401(
+        app.request(Method::GET, path)
+            .header("authorization", "Bearer")
+            .send()
+            .await
+            .unwrap(),
+        "Invalid authorization header",
+    )
+    .await;
+    expect_401(
+        app.request(Method::GET, path)
+            .header("authorization", user.token.clone())
+            .send()
+            .await
+            .unwrap(),
+        "Invalid authorization header",
+    )
+    .await;
 
     let parts: Vec<&str> = user.token.split('.').collect();
     let payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     let other = app.signup("victim@example.com").await;
     let mut tampered_claims = payload.clone();
     tampered_claims["sub"] = json!(other.id);
-    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(tampered_claims.to_string()), parts[2]);
-    let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(tampered_claims.to_string()),
+        parts[2]
+    );
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
     // RS256 in the header, signed with the shared secret as an HMAC key: algorithm confusion.
-    let confused = format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#), parts[1], parts[2]);
-    let hs512 = encode(&Header::new(Algorithm::HS512), &payload, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
+    let confused = format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+        parts[1],
+        parts[2]
+    );
+    let hs512 = encode(
+        &Header::new(Algorithm::HS512),
+        &payload,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
     let base = json!({"sub": user.id, "iss": "taskapi", "ver": 0, "iat": now()});
     let mut expired = base.clone();
     expired["exp"] = json!(now() - 120);
@@ -217,7 +349,10 @@ async fn bad_tokens_get_401(app: &TestApp) {
     for (token, what) in [
         ("garbage".to_owned(), "garbage"),
         ("a.b.c".to_owned(), "three garbage parts"),
-        (sign_hs256(&good, "another-secret-that-is-long-enough-1234"), "wrong signature"),
+        (
+            sign_hs256(&good, "another-secret-that-is-long-enough-1234"),
+            "wrong signature",
+        ),
         (tampered, "tampered payload"),
         (none, "alg none"),
         (confused, "RS256 signed with the HS secret"),
@@ -234,7 +369,14 @@ async fn bad_tokens_get_401(app: &TestApp) {
     // The hand-made good token works, so the rejections above are for the stated reasons.
     assert_eq!(me(app, &sign_hs256(&good, SECRET)).await.0, 200);
     // Every protected route refuses a bad token.
-    let (status, _) = status_json(app.request(Method::GET, &format!("/api/{}/tasks", user.id)).bearer_auth("garbage").send().await.unwrap()).await;
+    let (status, _) = status_json(
+        app.request(Method::GET, &format!("/api/{}/tasks", user.id))
+            .bearer_auth("garbage")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
 }
 
@@ -257,7 +399,14 @@ async fn password_change_revokes_earlier_tokens(app: &TestApp) {
     for old in [&user.token, &second] {
         let (status, body, _) = me(app, old).await;
         assert_detail(status, &body, 401, "Invalid or expired token");
-        let (status, _) = status_json(app.request(Method::GET, &format!("/api/{}/tasks", user.id)).bearer_auth(old).send().await.unwrap()).await;
+        let (status, _) = status_json(
+            app.request(Method::GET, &format!("/api/{}/tasks", user.id))
+                .bearer_auth(old)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, 401);
     }
     assert_eq!(me(app, changed["token"].as_str().unwrap()).await.0, 200);
@@ -266,11 +415,22 @@ async fn password_change_revokes_earlier_tokens(app: &TestApp) {
 async fn deleted_account_token_is_dead(app: &TestApp) {
     let user = app.signup("deleted@example.com").await;
     assert_eq!(me(app, &user.token).await.0, 200);
-    let res = app.request(Method::DELETE, "/api/auth/me").bearer_auth(&user.token).json(&json!({"password": PASSWORD})).send().await.unwrap();
+    let res = app
+        .request(Method::DELETE, "/api/auth/me")
+        .bearer_auth(&user.token)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     let (status, body, _) = me(app, &user.token).await;
     assert_detail(status, &body, 401, "Invalid or expired token");
-    let res = app.as_user(&user, Method::POST, &format!("/api/{}/tasks", user.id)).json(&json!({"title": "x"})).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::POST, &format!("/api/{}/tasks", user.id))
+        .json(&json!({"title": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     // Not re-provisioned as an external identity.
     assert!(app.store.account_by_id(&user.id).await.unwrap().is_none());
@@ -285,7 +445,13 @@ async fn disabled_account_is_refused(app: &TestApp) {
     app.state.accounts.invalidate(&user.id);
     let (status, body, _) = me(app, &user.token).await;
     assert_detail(status, &body, 403, "Account is disabled");
-    let (status, body) = status_json(app.as_user(&user, Method::GET, &format!("/api/{}/tasks", user.id)).send().await.unwrap()).await;
+    let (status, body) = status_json(
+        app.as_user(&user, Method::GET, &format!("/api/{}/tasks", user.id))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_detail(status, &body, 403, "Account is disabled");
     let (status, body) = login(app, &user.email, PASSWORD).await;
     assert_detail(status, &body, 403, "Account is disabled");
@@ -299,11 +465,26 @@ async fn disabled_account_is_refused(app: &TestApp) {
 
 async fn wrong_passwords_on_change_and_delete(app: &TestApp) {
     let user = app.signup("wrongpw@example.com").await;
-    let change = |body: Value| app.request(Method::POST, "/api/auth/change-password").bearer_auth(&user.token).json(&body).send();
-    let (status, body) = status_json(change(json!({"current_password": "not my password", "new_password": "new password"})).await.unwrap()).await;
+    let change = |body: Value| {
+        app.request(Method::POST, "/api/auth/change-password")
+            .bearer_auth(&user.token)
+            .json(&body)
+            .send()
+    };
+    let (status, body) = status_json(
+        change(json!({"current_password": "not my password", "new_password": "new password"}))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_detail(status, &body, 403, "Incorrect password");
     // Validation comes first: a too-short new password is a 422 even with a wrong current one.
-    let (status, body) = status_json(change(json!({"current_password": "not my password", "new_password": "short"})).await.unwrap()).await;
+    let (status, body) = status_json(
+        change(json!({"current_password": "not my password", "new_password": "short"}))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_validation(status, &body, &["body", "new_password"]);
     let (status, body) = status_json(change(json!({"new_password": "long enough"})).await.unwrap()).await;
     assert_validation(status, &body, &["body", "current_password"]);
@@ -362,15 +543,26 @@ async fn external_hs256_identity_is_provisioned(app: &TestApp) {
     assert_eq!(body["email"], "better@auth.dev");
     assert_eq!(body["name"], "Better User");
     assert_eq!(body["is_active"], true);
-    let external = TestUser { id: sub.into(), email: "better@auth.dev".into(), token: token.clone() };
+    let external = TestUser {
+        id: sub.into(),
+        email: "better@auth.dev".into(),
+        token: token.clone(),
+    };
     let created = app.create_task(&external, json!({"title": "from Better Auth"})).await;
     assert_eq!(created["user_id"], sub);
-    let (status, listed) = status_json(app.as_user(&external, Method::GET, &format!("/api/{sub}/tasks")).send().await.unwrap()).await;
+    let (status, listed) = status_json(
+        app.as_user(&external, Method::GET, &format!("/api/{sub}/tasks"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, listed), (200, json!([created])));
 
     // An email that belongs to another account is left out, never merged.
     let other_sub = "zZ9yY8xX7wW6vV5uU4tT3sS2rR1qQ0pP";
-    let claims = json!({"sub": other_sub, "email": "taken@example.com", "iss": "http://localhost:3000", "exp": now() + 600});
+    let claims =
+        json!({"sub": other_sub, "email": "taken@example.com", "iss": "http://localhost:3000", "exp": now() + 600});
     let (status, body, _) = me(app, &sign_hs256(&claims, SECRET)).await;
     assert_eq!(status, 200);
     assert_eq!(body["email"], Value::Null);
@@ -381,7 +573,12 @@ async fn external_hs256_identity_is_provisioned(app: &TestApp) {
     assert_eq!(me(app, &sign_hs256(&claims, SECRET)).await.0, 401);
 
     // External accounts have no password: deleting needs no body.
-    let res = app.request(Method::DELETE, "/api/auth/me").bearer_auth(&token).send().await.unwrap();
+    let res = app
+        .request(Method::DELETE, "/api/auth/me")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     assert!(app.store.account_by_id(sub).await.unwrap().is_none());
 }
@@ -392,7 +589,12 @@ async fn failed_logins_are_limited(app: &TestApp) {
         let (status, _) = login(app, &user.email, &format!("wrong password {i}")).await;
         assert_eq!(status, 401, "attempt {}", i + 1);
     }
-    let res = app.request(Method::POST, "/api/auth/login").json(&json!({"email": user.email, "password": "wrong again"})).send().await.unwrap();
+    let res = app
+        .request(Method::POST, "/api/auth/login")
+        .json(&json!({"email": user.email, "password": "wrong again"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 429, "the 11th failure in a minute");
     let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
@@ -417,11 +619,19 @@ async fn failed_logins_are_limited(app: &TestApp) {
 // Tests below need their own configuration, so they are written per backend by hand.
 
 async fn signup_limit(backend: Backend) {
-    let Some(app) = TestApp::start_with(backend, &[("RATE_LIMIT_SIGNUP_PER_MINUTE", "3")], axum::Router::new()).await else { return };
+    let Some(app) = TestApp::start_with(backend, &[("RATE_LIMIT_SIGNUP_PER_MINUTE", "3")], axum::Router::new()).await
+    else {
+        return;
+    };
     for i in 0..3 {
         app.signup(&format!("s{i}@example.com")).await;
     }
-    let res = app.request(Method::POST, "/api/auth/signup").json(&json!({"email": "s4@example.com", "password": PASSWORD})).send().await.unwrap();
+    let res = app
+        .request(Method::POST, "/api/auth/signup")
+        .json(&json!({"email": "s4@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     app.stop().await;
@@ -471,7 +681,11 @@ async fn jwks_tokens(backend: Backend) {
     let issuer = "http://localhost:3000";
     let Some(app) = TestApp::start_with(
         backend,
-        &[("AUTH_JWKS_URL", &jwks_url), ("AUTH_JWT_ISSUER", issuer), ("AUTH_JWT_AUDIENCE", issuer)],
+        &[
+            ("AUTH_JWKS_URL", &jwks_url),
+            ("AUTH_JWT_ISSUER", issuer),
+            ("AUTH_JWT_AUDIENCE", issuer),
+        ],
         axum::Router::new(),
     )
     .await
@@ -480,14 +694,28 @@ async fn jwks_tokens(backend: Backend) {
     };
     let claims = |sub: &str| json!({"sub": sub, "email": format!("{}@jwks.dev", sub.to_lowercase()), "iss": issuer, "aud": issuer, "iat": now(), "exp": now() + 600});
 
-    let ed = sign_with_pem(Algorithm::EdDSA, "ed-key-1", "ed25519.pem", &claims("EdUser0123456789abcdefghijklmnop"));
+    let ed = sign_with_pem(
+        Algorithm::EdDSA,
+        "ed-key-1",
+        "ed25519.pem",
+        &claims("EdUser0123456789abcdefghijklmnop"),
+    );
     let (status, body, _) = me(&app, &ed).await;
     assert_eq!(status, 200, "EdDSA: {body}");
     assert_eq!(body["user_id"], "EdUser0123456789abcdefghijklmnop");
-    let rsa = sign_with_pem(Algorithm::RS256, "rsa-key-1", "rsa.pem", &claims("RsaUser0123456789abcdefghijklmn"));
+    let rsa = sign_with_pem(
+        Algorithm::RS256,
+        "rsa-key-1",
+        "rsa.pem",
+        &claims("RsaUser0123456789abcdefghijklmn"),
+    );
     let (status, body, _) = me(&app, &rsa).await;
     assert_eq!(status, 200, "RS256: {body}");
-    let user = TestUser { id: "RsaUser0123456789abcdefghijklmn".into(), email: String::new(), token: rsa.clone() };
+    let user = TestUser {
+        id: "RsaUser0123456789abcdefghijklmn".into(),
+        email: String::new(),
+        token: rsa.clone(),
+    };
     app.create_task(&user, json!({"title": "via JWKS"})).await;
 
     // A kid the set does not hold, a key that is not the kid's, a wrong issuer or audience.
@@ -504,9 +732,18 @@ async fn jwks_tokens(backend: Backend) {
     for (token, what) in [
         (unknown_kid, "unknown kid"),
         (wrong_key, "wrong key"),
-        (sign_with_pem(Algorithm::EdDSA, "ed-key-1", "ed25519.pem", &wrong_iss), "wrong iss"),
-        (sign_with_pem(Algorithm::EdDSA, "ed-key-1", "ed25519.pem", &wrong_aud), "wrong aud"),
-        (sign_with_pem(Algorithm::EdDSA, "ed-key-1", "ed25519.pem", &ours), "our issuer from a JWKS key"),
+        (
+            sign_with_pem(Algorithm::EdDSA, "ed-key-1", "ed25519.pem", &wrong_iss),
+            "wrong iss",
+        ),
+        (
+            sign_with_pem(Algorithm::EdDSA, "ed-key-1", "ed25519.pem", &wrong_aud),
+            "wrong aud",
+        ),
+        (
+            sign_with_pem(Algorithm::EdDSA, "ed-key-1", "ed25519.pem", &ours),
+            "our issuer from a JWKS key",
+        ),
         (alg_swap, "algorithm swapped"),
     ] {
         let (status, body, _) = me(&app, &token).await;
@@ -514,13 +751,21 @@ async fn jwks_tokens(backend: Backend) {
         let _ = what;
     }
     // HS256 external tokens must match the configured issuer too.
-    let hs = sign_hs256(&json!({"sub": "hs-user", "iss": "https://evil.example", "exp": now() + 600}), SECRET);
+    let hs = sign_hs256(
+        &json!({"sub": "hs-user", "iss": "https://evil.example", "exp": now() + 600}),
+        SECRET,
+    );
     assert_eq!(me(&app, &hs).await.0, 401);
 
     // The JWKS endpoint goes away: cached keys keep working.
     let _ = stop_jwks.send(());
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let ed_again = sign_with_pem(Algorithm::EdDSA, "ed-key-1", "ed25519.pem", &claims("EdUser0123456789abcdefghijklmnop"));
+    let ed_again = sign_with_pem(
+        Algorithm::EdDSA,
+        "ed-key-1",
+        "ed25519.pem",
+        &claims("EdUser0123456789abcdefghijklmnop"),
+    );
     assert_eq!(me(&app, &ed_again).await.0, 200);
     app.stop().await;
 }

@@ -10,7 +10,12 @@ use common::{assert_validation, status_json, Backend, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-backend_tests!(service_routes, readiness_reports_the_database, list_queries_use_an_index, migrations_round_trip);
+backend_tests!(
+    service_routes,
+    readiness_reports_the_database,
+    list_queries_use_an_index,
+    migrations_round_trip
+);
 
 async fn service_routes(app: &TestApp) {
     let (status, body) = status_json(app.request(Method::GET, "/").send().await.unwrap()).await;
@@ -20,12 +25,20 @@ async fn service_routes(app: &TestApp) {
     assert_eq!(body["health"], "/health");
     assert!(body["version"].as_str().is_some_and(|v| !v.is_empty()));
 
-    let res = app.request(Method::GET, "/").header("accept", "text/html,application/xhtml+xml").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/")
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_redirection());
     assert_eq!(res.headers()["location"], "/app/");
 
     let (status, body) = status_json(app.request(Method::GET, "/health").send().await.unwrap()).await;
-    assert_eq!((status, body), (200, json!({"status": "healthy", "message": "API is running"})));
+    assert_eq!(
+        (status, body),
+        (200, json!({"status": "healthy", "message": "API is running"}))
+    );
 }
 
 async fn readiness_reports_the_database(app: &TestApp) {
@@ -37,9 +50,17 @@ async fn readiness_reports_the_database(app: &TestApp) {
     assert_eq!(status, 503);
     assert!(body["detail"].is_string());
     let (status, body) = status_json(app.request(Method::GET, "/health").send().await.unwrap()).await;
-    assert_eq!((status, body["status"].as_str()), (200, Some("healthy")), "liveness never touches the database");
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("healthy")),
+        "liveness never touches the database"
+    );
     let (status, body) = status_json(
-        app.request(Method::POST, "/api/auth/signup").json(&json!({"email": "x@example.com", "password": "password123"})).send().await.unwrap(),
+        app.request(Method::POST, "/api/auth/signup")
+            .json(&json!({"email": "x@example.com", "password": "password123"}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, 503);
@@ -50,20 +71,47 @@ async fn migrations_round_trip(app: &TestApp) {
     let user = app.signup("before@example.com").await;
     app.create_task(&user, json!({"title": "goes away"})).await;
     let applied = app.store.migration_status().await.unwrap();
-    let names: Vec<(i64, &str, bool)> = applied.iter().map(|m| (m.version, m.name.as_str(), m.applied)).collect();
+    let names: Vec<(i64, &str, bool)> = applied
+        .iter()
+        .map(|m| (m.version, m.name.as_str(), m.applied))
+        .collect();
     assert_eq!(names, [(1, "users", true), (2, "tasks and categories", true)]);
 
     app.store.migrate_down(1).await.unwrap();
-    let states: Vec<bool> = app.store.migration_status().await.unwrap().iter().map(|m| m.applied).collect();
+    let states: Vec<bool> = app
+        .store
+        .migration_status()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.applied)
+        .collect();
     assert_eq!(states, [true, false]);
     app.store.migrate_down(5).await.unwrap();
-    let states: Vec<bool> = app.store.migration_status().await.unwrap().iter().map(|m| m.applied).collect();
+    let states: Vec<bool> = app
+        .store
+        .migration_status()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.applied)
+        .collect();
     assert_eq!(states, [false, false], "down to zero");
-    assert!(app.store.account_by_email("before@example.com").await.is_err(), "the tables are gone");
+    assert!(
+        app.store.account_by_email("before@example.com").await.is_err(),
+        "the tables are gone"
+    );
 
     app.store.migrate_up().await.unwrap();
     app.store.migrate_up().await.unwrap();
-    let states: Vec<bool> = app.store.migration_status().await.unwrap().iter().map(|m| m.applied).collect();
+    let states: Vec<bool> = app
+        .store
+        .migration_status()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.applied)
+        .collect();
     assert_eq!(states, [true, true]);
     // The schema works again from scratch.
     app.state.accounts.invalidate(&user.id);
@@ -95,7 +143,9 @@ async fn list_queries_use_an_index(app: &TestApp) {
 }
 
 async fn start(vars: &[(&str, &str)]) -> TestApp {
-    TestApp::start_with(Backend::Sqlite, vars, axum::Router::new()).await.expect("app")
+    TestApp::start_with(Backend::Sqlite, vars, axum::Router::new())
+        .await
+        .expect("app")
 }
 
 #[tokio::test]
@@ -111,32 +161,74 @@ async fn framework_rejections_speak_json() {
     assert_eq!(res.status(), 405);
     let (_, body) = status_json(res).await;
     assert!(body["detail"].is_string());
-    let res = app.as_user(&user, Method::PUT, &tasks).json(&json!({})).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::PUT, &tasks)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 405);
 
     // 415: another content type, or none, with a body.
-    let res = app.as_user(&user, Method::POST, &tasks).header("content-type", "text/plain").body(r#"{"title":"x"}"#).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::POST, &tasks)
+        .header("content-type", "text/plain")
+        .body(r#"{"title":"x"}"#)
+        .send()
+        .await
+        .unwrap();
     let (status, body) = status_json(res).await;
     assert_eq!(status, 415);
     assert!(body["detail"].is_string());
-    let res = app.as_user(&user, Method::POST, &tasks).body(r#"{"title":"x"}"#).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::POST, &tasks)
+        .body(r#"{"title":"x"}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 415);
     // charset parameters are fine.
-    let res = app.as_user(&user, Method::POST, &tasks).header("content-type", "application/json; charset=utf-8").body(r#"{"title":"x"}"#).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::POST, &tasks)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(r#"{"title":"x"}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
 
     // 422: bad JSON, with the list shape.
-    let res = app.as_user(&user, Method::POST, &tasks).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::POST, &tasks)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     let (status, body) = status_json(res).await;
     assert_validation(status, &body, &["body"]);
     assert_eq!(body["detail"][0]["type"], "json_invalid");
 
     // 413: over 64 KiB, whatever the route.
     let big = json!({"title": "x", "description": "y".repeat(70 * 1024)});
-    let (status, body) = status_json(app.as_user(&user, Method::POST, &tasks).json(&big).send().await.unwrap()).await;
+    let (status, body) = status_json(
+        app.as_user(&user, Method::POST, &tasks)
+            .json(&big)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 413);
     assert!(body["detail"].is_string());
-    let (status, _) = status_json(app.request(Method::POST, "/api/auth/login").json(&json!({"email": "a@b.co", "password": "p".repeat(70_000)})).send().await.unwrap()).await;
+    let (status, _) = status_json(
+        app.request(Method::POST, "/api/auth/login")
+            .json(&json!({"email": "a@b.co", "password": "p".repeat(70_000)}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 413);
     // Nothing was written by the refused requests.
     let (_, listed) = status_json(app.as_user(&user, Method::GET, &tasks).send().await.unwrap()).await;
@@ -147,10 +239,20 @@ async fn framework_rejections_speak_json() {
 #[tokio::test]
 async fn request_ids() {
     let app = start(&[]).await;
-    let res = app.request(Method::GET, "/health").header("x-request-id", "client-id_1.2:3").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/health")
+        .header("x-request-id", "client-id_1.2:3")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-request-id"], "client-id_1.2:3");
     for bad in ["has space", "semi;colon", &"x".repeat(129)] {
-        let res = app.request(Method::GET, "/health").header("x-request-id", bad).send().await.unwrap();
+        let res = app
+            .request(Method::GET, "/health")
+            .header("x-request-id", bad)
+            .send()
+            .await
+            .unwrap();
         let id = res.headers()["x-request-id"].to_str().unwrap();
         assert!(id != bad && !id.is_empty());
     }
@@ -163,13 +265,28 @@ async fn request_ids() {
 
 #[tokio::test]
 async fn cors_for_allowed_origins_only() {
-    let app = start(&[("CORS_ORIGINS", "http://localhost:3000,https://app.example"), ("FRONTEND_URL", "https://front.example")]).await;
+    let app = start(&[
+        ("CORS_ORIGINS", "http://localhost:3000,https://app.example"),
+        ("FRONTEND_URL", "https://front.example"),
+    ])
+    .await;
     for origin in ["http://localhost:3000", "https://app.example", "https://front.example"] {
-        let res = app.request(Method::GET, "/health").header("origin", origin).send().await.unwrap();
+        let res = app
+            .request(Method::GET, "/health")
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.headers()["access-control-allow-origin"], origin);
         assert_eq!(res.headers()["access-control-allow-credentials"], "true");
-        let exposed = res.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
-        assert!(exposed.contains("x-total-count") && exposed.contains("location"), "{exposed}");
+        let exposed = res.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(
+            exposed.contains("x-total-count") && exposed.contains("location"),
+            "{exposed}"
+        );
     }
     let res = app
         .request(Method::OPTIONS, "/api/u/tasks")
@@ -180,11 +297,17 @@ async fn cors_for_allowed_origins_only() {
         .await
         .unwrap();
     assert!(res.status().is_success());
-    let methods = res.headers()["access-control-allow-methods"].to_str().unwrap().to_owned();
+    let methods = res.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     for m in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
         assert!(methods.contains(m), "{methods}");
     }
-    let headers = res.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    let headers = res.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
     assert!(headers.contains("authorization") && headers.contains("content-type"));
 
     for origin in [Some("https://evil.example"), None] {
@@ -193,7 +316,11 @@ async fn cors_for_allowed_origins_only() {
             req = req.header("origin", o);
         }
         let res = req.send().await.unwrap();
-        let cors: Vec<_> = res.headers().keys().filter(|k| k.as_str().starts_with("access-control-")).collect();
+        let cors: Vec<_> = res
+            .headers()
+            .keys()
+            .filter(|k| k.as_str().starts_with("access-control-"))
+            .collect();
         assert!(cors.is_empty(), "{origin:?} got {cors:?}");
     }
     app.stop().await;
@@ -229,7 +356,12 @@ async fn web_app_is_served_from_the_binary() {
     let etag = res.headers()["etag"].clone();
     let html = res.text().await.unwrap();
     assert!(html.contains("<html") || html.contains("<!doctype") || html.contains("<!DOCTYPE"));
-    let res = app.request(Method::GET, "/app/").header("if-none-match", etag).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/app/")
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 304);
     let res = app.request(Method::GET, "/app/app.js").send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -245,9 +377,24 @@ async fn web_app_is_served_from_the_binary() {
 async fn timestamps_read_back_identically() {
     let app = start(&[]).await;
     let user = app.signup("ts@example.com").await;
-    let task = app.create_task(&user, json!({"title": "t", "due_date": "2030-06-15T23:59:59.999999-07:00"})).await;
+    let task = app
+        .create_task(
+            &user,
+            json!({"title": "t", "due_date": "2030-06-15T23:59:59.999999-07:00"}),
+        )
+        .await;
     assert_eq!(task["due_date"], "2030-06-16T06:59:59.999999Z");
-    let (_, got) = status_json(app.as_user(&user, Method::GET, &format!("/api/{}/tasks/{}", user.id, task["id"].as_str().unwrap())).send().await.unwrap()).await;
+    let (_, got) = status_json(
+        app.as_user(
+            &user,
+            Method::GET,
+            &format!("/api/{}/tasks/{}", user.id, task["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(got, task);
     let _: Value = got;
     app.stop().await;

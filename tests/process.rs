@@ -86,11 +86,18 @@ impl PgDatabase {
             }
         };
         let name = format!("taskapi_test_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.expect("CREATE DATABASE");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .expect("CREATE DATABASE");
         let _ = conn.close().await;
         let mut url = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
         url.set_path(&format!("/{name}"));
-        Some(Self { admin, name, url: url.to_string() })
+        Some(Self {
+            admin,
+            name,
+            url: url.to_string(),
+        })
     }
 }
 
@@ -100,7 +107,10 @@ impl Drop for PgDatabase {
         let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
         // Drop runs inside the test's runtime: do the async work on a thread with its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
                 if let Ok(mut conn) = admin_connection(&admin).await {
                     let _ = tokio::time::timeout(Duration::from_secs(20), sqlx::query(&sql).execute(&mut conn)).await;
@@ -127,14 +137,19 @@ impl Db {
     }
 
     fn env(&self) -> Vec<(String, String)> {
-        vec![("DATABASE_URL".to_owned(), self.url()), ("BETTER_AUTH_SECRET".to_owned(), SECRET.to_owned())]
+        vec![
+            ("DATABASE_URL".to_owned(), self.url()),
+            ("BETTER_AUTH_SECRET".to_owned(), SECRET.to_owned()),
+        ]
     }
 
     /// Which of the application's tables exist, sorted.
     async fn tables(&self) -> Vec<String> {
         match self {
             Db::Sqlite(path) => {
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("open SQLite");
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .expect("open SQLite");
                 let names: Vec<String> = sqlx::query_scalar(
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories') ORDER BY name",
                 )
@@ -164,14 +179,22 @@ impl Db {
         let sql = "SELECT version, success FROM _sqlx_migrations ORDER BY version";
         match self {
             Db::Sqlite(path) => {
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("open SQLite");
-                let rows = sqlx::query_as(sql).fetch_all(&mut conn).await.expect("read _sqlx_migrations");
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .expect("open SQLite");
+                let rows = sqlx::query_as(sql)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("read _sqlx_migrations");
                 let _ = conn.close().await;
                 rows
             }
             Db::Postgres(db) => {
                 let mut conn = admin_connection(&db.url).await.expect("connect to the test database");
-                let rows = sqlx::query_as(sql).fetch_all(&mut conn).await.expect("read _sqlx_migrations");
+                let rows = sqlx::query_as(sql)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("read _sqlx_migrations");
                 let _ = conn.close().await;
                 rows
             }
@@ -186,7 +209,11 @@ const APP_TABLES: [&str; 3] = ["categories", "tasks", "users"];
 // ---------------------------------------------------------------------------------------------
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0").local_addr().expect("local address").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .expect("local address")
+        .port()
 }
 
 fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -216,9 +243,15 @@ impl Proc {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.stdout(File::create(&stdout).expect("stdout file")).stderr(File::create(&stderr).expect("stderr file"));
+        cmd.stdout(File::create(&stdout).expect("stdout file"))
+            .stderr(File::create(&stderr).expect("stderr file"));
         let child = cmd.spawn().expect("spawn taskapi");
-        Self { child, args: args.iter().map(|a| a.to_string()).collect(), stdout, stderr }
+        Self {
+            child,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            stdout,
+            stderr,
+        }
     }
 
     fn pid(&self) -> u32 {
@@ -235,7 +268,11 @@ impl Proc {
 
     /// Sends a signal by name (`TERM`, `INT`) with kill(1).
     fn signal(&self, name: &str) {
-        let status = Command::new("kill").arg(format!("-{name}")).arg(self.pid().to_string()).status().expect("run kill");
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
         assert!(status.success(), "kill -{name} {} failed", self.pid());
     }
 
@@ -288,15 +325,30 @@ impl Output {
 
     #[track_caller]
     fn assert_success(&self, what: &str) {
-        assert!(self.status.success(), "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}", self.status, self.stdout, self.stderr);
+        assert!(
+            self.status.success(),
+            "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
     }
 }
 
 fn finish(mut proc: Proc, timeout: Duration, started: Instant) -> Output {
-    let status = proc
-        .wait_timeout(timeout)
-        .unwrap_or_else(|| panic!("taskapi {:?} did not exit within {timeout:?}; stderr:\n{}", proc.args, proc.stderr()));
-    Output { status, stdout: proc.stdout(), stderr: proc.stderr(), took: started.elapsed() }
+    let status = proc.wait_timeout(timeout).unwrap_or_else(|| {
+        panic!(
+            "taskapi {:?} did not exit within {timeout:?}; stderr:\n{}",
+            proc.args,
+            proc.stderr()
+        )
+    });
+    Output {
+        status,
+        stdout: proc.stdout(),
+        stderr: proc.stderr(),
+        took: started.elapsed(),
+    }
 }
 
 /// Runs a command to its end (at most 60 s).
@@ -325,7 +377,12 @@ fn assert_migrations(out: &Output, states: [&str; 2]) {
         (1, states[0].to_owned(), "users".to_owned()),
         (2, states[1].to_owned(), "tasks and categories".to_owned()),
     ];
-    assert_eq!(migration_lines(&out.stdout), expected, "migrate output:\n{}", out.stdout);
+    assert_eq!(
+        migration_lines(&out.stdout),
+        expected,
+        "migrate output:\n{}",
+        out.stdout
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,17 +398,29 @@ struct Server {
 fn client() -> reqwest::Client {
     // The TLS stack compiled in wants a crypto provider, even for plain HTTP.
     taskapi::install_crypto_provider();
-    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(20)).build().expect("HTTP client")
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("HTTP client")
 }
 
 /// Starts `taskapi serve` on a free port (rate limits off) and waits for `/health` (≤ 20 s).
 async fn start_server(dir: &Path, env: &[(String, String)]) -> Server {
     let port = free_port();
-    let mut all = vars(&[("HOST", "127.0.0.1"), ("RATE_LIMIT_LOGIN_PER_MINUTE", "0"), ("RATE_LIMIT_SIGNUP_PER_MINUTE", "0")]);
+    let mut all = vars(&[
+        ("HOST", "127.0.0.1"),
+        ("RATE_LIMIT_LOGIN_PER_MINUTE", "0"),
+        ("RATE_LIMIT_SIGNUP_PER_MINUTE", "0"),
+    ]);
     all.push(("PORT".to_owned(), port.to_string()));
     all.extend(env.iter().cloned());
     let proc = Proc::spawn(dir, &all, &["serve"]);
-    let mut server = Server { proc, base: format!("http://127.0.0.1:{port}"), client: client() };
+    let mut server = Server {
+        proc,
+        base: format!("http://127.0.0.1:{port}"),
+        client: client(),
+    };
     server.wait_ready().await;
     server
 }
@@ -363,11 +432,20 @@ impl Server {
             if let Some(status) = self.proc.exited() {
                 panic!("taskapi serve exited early ({status}); stderr:\n{}", self.proc.stderr());
             }
-            let answer = self.client.get(format!("{}/health", self.base)).timeout(Duration::from_secs(2)).send().await;
+            let answer = self
+                .client
+                .get(format!("{}/health", self.base))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await;
             if answer.is_ok_and(|r| r.status() == 200) {
                 return;
             }
-            assert!(Instant::now() < deadline, "taskapi serve not healthy within 20 s; stderr:\n{}", self.proc.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "taskapi serve not healthy within 20 s; stderr:\n{}",
+                self.proc.stderr()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -394,19 +472,37 @@ impl Server {
     }
 
     async fn signup(&self, email: &str) -> (String, String) {
-        let (status, body) = self.call("POST", "/api/auth/signup", None, Some(&json!({"email": email, "password": PASSWORD}))).await;
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/auth/signup",
+                None,
+                Some(&json!({"email": email, "password": PASSWORD})),
+            )
+            .await;
         assert_eq!(status, 201, "signup {email}: {body}");
-        (body["user_id"].as_str().expect("user_id").to_owned(), body["token"].as_str().expect("token").to_owned())
+        (
+            body["user_id"].as_str().expect("user_id").to_owned(),
+            body["token"].as_str().expect("token").to_owned(),
+        )
     }
 
     async fn login(&self, email: &str, password: &str) -> (u16, Value) {
-        self.call("POST", "/api/auth/login", None, Some(&json!({"email": email, "password": password}))).await
+        self.call(
+            "POST",
+            "/api/auth/login",
+            None,
+            Some(&json!({"email": email, "password": password})),
+        )
+        .await
     }
 
     async fn create_task(&self, user_id: &str, token: &str, title: &str) -> Value {
         let body = json!({"title": title, "description": "kept across restarts", "priority": "high",
                           "due_date": "2030-05-06T07:08:09.123456Z"});
-        let (status, task) = self.call("POST", &format!("/api/{user_id}/tasks"), Some(token), Some(&body)).await;
+        let (status, task) = self
+            .call("POST", &format!("/api/{user_id}/tasks"), Some(token), Some(&body))
+            .await;
         assert_eq!(status, 201, "create task: {task}");
         assert_eq!(task["title"], title);
         task
@@ -415,16 +511,33 @@ impl Server {
     /// SIGTERM, and expect a clean exit 0 within 15 s.
     fn stop(&mut self) {
         self.proc.signal("TERM");
-        let status = self.proc.wait_timeout(Duration::from_secs(15)).expect("server exits after SIGTERM");
-        assert_eq!(status.code(), Some(0), "exit after SIGTERM; stderr:\n{}", self.proc.stderr());
+        let status = self
+            .proc
+            .wait_timeout(Duration::from_secs(15))
+            .expect("server exits after SIGTERM");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "exit after SIGTERM; stderr:\n{}",
+            self.proc.stderr()
+        );
     }
 }
 
 #[track_caller]
 fn assert_no_panic(out: &Output) {
     assert!(!out.stderr.contains("panicked"), "a panic on stderr:\n{}", out.stderr);
-    assert!(!out.stderr.contains("RUST_BACKTRACE"), "a backtrace hint on stderr:\n{}", out.stderr);
-    assert_ne!(out.status.code(), Some(101), "exit code 101 is a panic; stderr:\n{}", out.stderr);
+    assert!(
+        !out.stderr.contains("RUST_BACKTRACE"),
+        "a backtrace hint on stderr:\n{}",
+        out.stderr
+    );
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "exit code 101 is a panic; stderr:\n{}",
+        out.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,8 +547,14 @@ fn assert_no_panic(out: &Output) {
 #[test]
 fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
     let dir = TempDir::new().unwrap();
-    let cases: [(&str, Vec<(String, String)>, &str); 4] = [
-        ("garbage URL", vars(&[("DATABASE_URL", "not-a-url"), ("BETTER_AUTH_SECRET", SECRET)]), "DATABASE_URL"),
+    /// What the case is, its environment, and the variable the error must name.
+    type Case = (&'static str, Vec<(String, String)>, &'static str);
+    let cases: [Case; 4] = [
+        (
+            "garbage URL",
+            vars(&[("DATABASE_URL", "not-a-url"), ("BETTER_AUTH_SECRET", SECRET)]),
+            "DATABASE_URL",
+        ),
         (
             "unreachable database",
             vars(&[
@@ -445,28 +564,64 @@ fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
             ]),
             "DATABASE_URL",
         ),
-        ("short secret", vars(&[("BETTER_AUTH_SECRET", "short")]), "BETTER_AUTH_SECRET"),
-        ("PostgreSQL without a secret", vars(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")]), "BETTER_AUTH_SECRET"),
+        (
+            "short secret",
+            vars(&[("BETTER_AUTH_SECRET", "short")]),
+            "BETTER_AUTH_SECRET",
+        ),
+        (
+            "PostgreSQL without a secret",
+            vars(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")]),
+            "BETTER_AUTH_SECRET",
+        ),
     ];
     for (what, mut env, variable) in cases {
         env.push(("PORT".to_owned(), free_port().to_string()));
         let started = Instant::now();
-        let out = finish(Proc::spawn(dir.path(), &env, &["serve"]), Duration::from_secs(10), started);
-        assert!(!out.status.success(), "{what}: must exit non-zero; stderr:\n{}", out.stderr);
+        let out = finish(
+            Proc::spawn(dir.path(), &env, &["serve"]),
+            Duration::from_secs(10),
+            started,
+        );
+        assert!(
+            !out.status.success(),
+            "{what}: must exit non-zero; stderr:\n{}",
+            out.stderr
+        );
         assert!(out.took < Duration::from_secs(10), "{what}: took {:?}", out.took);
         assert_no_panic(&out);
         let lines = out.non_empty_stderr_lines();
-        assert_eq!(lines.len(), 1, "{what}: exactly one line on stderr, got:\n{}", out.stderr);
-        assert!(out.last_stderr_line().contains(variable), "{what}: the line names {variable}: {:?}", out.last_stderr_line());
-        assert!(out.stdout.trim().is_empty(), "{what}: nothing on stdout: {}", out.stdout);
+        assert_eq!(
+            lines.len(),
+            1,
+            "{what}: exactly one line on stderr, got:\n{}",
+            out.stderr
+        );
+        assert!(
+            out.last_stderr_line().contains(variable),
+            "{what}: the line names {variable}: {:?}",
+            out.last_stderr_line()
+        );
+        assert!(
+            out.stdout.trim().is_empty(),
+            "{what}: nothing on stdout: {}",
+            out.stdout
+        );
     }
     // The same checks hold for the other commands, which read the same configuration.
-    let out = run_cli(dir.path(), &vars(&[("DATABASE_URL", "not-a-url")]), &["migrate", "status"]);
+    let out = run_cli(
+        dir.path(),
+        &vars(&[("DATABASE_URL", "not-a-url")]),
+        &["migrate", "status"],
+    );
     assert!(!out.status.success());
     assert_no_panic(&out);
     assert!(out.last_stderr_line().contains("DATABASE_URL"), "{}", out.stderr);
     // None of this created a database in the working directory.
-    assert!(!dir.path().join("taskapi.db").exists(), "a failed start must not create taskapi.db");
+    assert!(
+        !dir.path().join("taskapi.db").exists(),
+        "a failed start must not create taskapi.db"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,18 +635,32 @@ async fn embedded_default_needs_no_configuration_and_keeps_its_secret() {
     let dir = TempDir::new().unwrap();
     let mut server = start_server(dir.path(), &[]).await;
     let (status, body) = server.call("GET", "/health", None, None).await;
-    assert_eq!((status, body), (200, json!({"status": "healthy", "message": "API is running"})));
+    assert_eq!(
+        (status, body),
+        (200, json!({"status": "healthy", "message": "API is running"}))
+    );
 
     let db = dir.path().join("taskapi.db");
     let secret_file = dir.path().join("taskapi.db.secret");
     assert!(db.is_file(), "taskapi.db created in the working directory");
-    let mode = std::fs::metadata(&secret_file).expect("taskapi.db.secret created").permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&secret_file)
+        .expect("taskapi.db.secret created")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600, "secret file mode is {mode:o}");
     let secret = std::fs::read_to_string(&secret_file).unwrap();
     assert!(secret.trim().chars().count() >= 32, "generated secret is long enough");
     let db_mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
-    assert_eq!(db_mode, 0o600, "taskapi.db holds password hashes: owner only (mode {db_mode:o})");
-    assert!(server.proc.stderr().contains("BETTER_AUTH_SECRET"), "a warning names BETTER_AUTH_SECRET:\n{}", server.proc.stderr());
+    assert_eq!(
+        db_mode, 0o600,
+        "taskapi.db holds password hashes: owner only (mode {db_mode:o})"
+    );
+    assert!(
+        server.proc.stderr().contains("BETTER_AUTH_SECRET"),
+        "a warning names BETTER_AUTH_SECRET:\n{}",
+        server.proc.stderr()
+    );
 
     let (user_id, token) = server.signup("embedded@example.com").await;
     let (status, me_before) = server.call("GET", "/api/auth/me", Some(&token), None).await;
@@ -501,12 +670,23 @@ async fn embedded_default_needs_no_configuration_and_keeps_its_secret() {
 
     // A restart reads the same secret: the token from before still works.
     let server = start_server(dir.path(), &[]).await;
-    assert_eq!(std::fs::read_to_string(&secret_file).unwrap(), secret, "the secret file is reused, not rewritten");
-    assert_eq!(std::fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read_to_string(&secret_file).unwrap(),
+        secret,
+        "the secret file is reused, not rewritten"
+    );
+    assert_eq!(
+        std::fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let (status, me_after) = server.call("GET", "/api/auth/me", Some(&token), None).await;
     assert_eq!(status, 200, "token from before the restart: {me_after}");
     assert_eq!(me_after, me_before);
-    assert!(!server.proc.stderr().contains("generated one"), "no second secret generated:\n{}", server.proc.stderr());
+    assert!(
+        !server.proc.stderr().contains("generated one"),
+        "no second secret generated:\n{}",
+        server.proc.stderr()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,25 +721,41 @@ async fn graceful_shutdown(signal: &str) {
     let signalled = Instant::now();
     server.proc.signal(signal);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(server.proc.exited().is_none(), "SIG{signal}: the server waits for the request in flight");
+    assert!(
+        server.proc.exited().is_none(),
+        "SIG{signal}: the server waits for the request in flight"
+    );
     stream.write_all(second.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the response");
     let raw = String::from_utf8_lossy(&raw);
-    assert!(raw.starts_with("HTTP/1.1 201"), "SIG{signal}: the request in flight completes:\n{raw}");
+    assert!(
+        raw.starts_with("HTTP/1.1 201"),
+        "SIG{signal}: the request in flight completes:\n{raw}"
+    );
     let (_, json_body) = raw.split_once("\r\n\r\n").expect("headers end");
     let created: Value = serde_json::from_str(json_body).unwrap_or_else(|e| panic!("{e}: {json_body}"));
     assert_eq!(created["email"], email.as_str());
     assert!(created["token"].is_string());
 
-    let status = server.proc.wait_timeout(Duration::from_secs(10)).unwrap_or_else(|| panic!("SIG{signal}: no exit within 10 s"));
+    let status = server
+        .proc
+        .wait_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("SIG{signal}: no exit within 10 s"));
     let stderr = server.proc.stderr();
     assert_eq!(status.code(), Some(0), "SIG{signal}: exit status; stderr:\n{stderr}");
-    assert!(signalled.elapsed() < Duration::from_secs(8), "SIG{signal}: took {:?}", signalled.elapsed());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(8),
+        "SIG{signal}: took {:?}",
+        signalled.elapsed()
+    );
     assert!(stderr.contains("shutdown signal received"), "stderr:\n{stderr}");
     assert!(!stderr.contains("panicked"), "stderr:\n{stderr}");
     // The listener is gone.
-    assert!(TcpStream::connect(&addr).is_err(), "SIG{signal}: nothing listens after exit");
+    assert!(
+        TcpStream::connect(&addr).is_err(),
+        "SIG{signal}: nothing listens after exit"
+    );
     // The write the response announced is there for the next process.
     let server = start_server(dir.path(), &db.env()).await;
     let (status, login) = server.login(&email, PASSWORD).await;
@@ -593,7 +789,9 @@ async fn write_survives_kill_9(dir: &Path, db: &Db) {
     let (status, again) = server.call("GET", &path, Some(&token), None).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again, task, "the task reads back identical after kill -9 and restart");
-    let (status, list) = server.call("GET", &format!("/api/{user_id}/tasks"), Some(&token), None).await;
+    let (status, list) = server
+        .call("GET", &format!("/api/{user_id}/tasks"), Some(&token), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(list, json!([task]));
 }
@@ -649,7 +847,15 @@ async fn migrate_cli_round_trips(dir: &Path, db: &Db) {
     assert_eq!(db.migration_rows().await, vec![(1, true), (2, true)]);
 
     // A server on the re-applied schema works.
-    let server = start_server(dir, &vars(&[("DATABASE_URL", &db.url()), ("BETTER_AUTH_SECRET", SECRET), ("AUTO_MIGRATE", "false")])).await;
+    let server = start_server(
+        dir,
+        &vars(&[
+            ("DATABASE_URL", &db.url()),
+            ("BETTER_AUTH_SECRET", SECRET),
+            ("AUTO_MIGRATE", "false"),
+        ]),
+    )
+    .await;
     let (user_id, token) = server.signup("migrated@example.com").await;
     server.create_task(&user_id, &token, "After a round trip").await;
 }
@@ -677,11 +883,18 @@ async fn postgres_two_concurrent_migrate_up_apply_the_schema_once() {
     let started = Instant::now();
     let a = Proc::spawn(dir.path(), &env, &["migrate", "up"]);
     let b = Proc::spawn(dir.path(), &env, &["migrate", "up"]);
-    for out in [finish(a, Duration::from_secs(60), started), finish(b, Duration::from_secs(60), started)] {
+    for out in [
+        finish(a, Duration::from_secs(60), started),
+        finish(b, Duration::from_secs(60), started),
+    ] {
         assert_migrations(&out, ["applied", "applied"]);
         assert_no_panic(&out);
     }
-    assert_eq!(db.migration_rows().await, vec![(1, true), (2, true)], "each migration recorded once");
+    assert_eq!(
+        db.migration_rows().await,
+        vec![(1, true), (2, true)],
+        "each migration recorded once"
+    );
     assert_eq!(db.tables().await, APP_TABLES);
 }
 
@@ -693,7 +906,12 @@ const IMPORTED_ID: &str = "7b0f3c1e-9a55-4d8e-b6f1-2f6c0d9e4a10";
 
 /// `users list` rows: (user_id, email, active, kind, created_at).
 fn user_rows(stdout: &str) -> Vec<Vec<String>> {
-    stdout.lines().skip(1).map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>()).filter(|r| r.len() == 5).collect()
+    stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|r| r.len() == 5)
+        .collect()
 }
 
 fn user_row(stdout: &str, email: &str) -> Option<Vec<String>> {
@@ -745,10 +963,18 @@ async fn users_administration(dir: &Path, db: &Db) {
     let out = run_cli(dir, &env, &["users", "import", bad.to_str().unwrap()]);
     assert!(!out.status.success(), "malformed file must fail: {}", out.stdout);
     assert_no_panic(&out);
-    assert!(out.last_stderr_line().contains("line 2"), "stderr names the line: {}", out.stderr);
+    assert!(
+        out.last_stderr_line().contains("line 2"),
+        "stderr names the line: {}",
+        out.stderr
+    );
     let list = run_cli(dir, &env, &["users", "list"]);
     list.assert_success("users list");
-    assert!(!list.stdout.contains("second.user@example.com"), "line 1 of a bad file was written:\n{}", list.stdout);
+    assert!(
+        !list.stdout.contains("second.user@example.com"),
+        "line 1 of a bad file was written:\n{}",
+        list.stdout
+    );
     assert_eq!(server.login("second.user@example.com", PASSWORD).await.0, 401);
 
     // Disable an account whose token the server has already seen (and cached).
@@ -761,7 +987,11 @@ async fn users_administration(dir: &Path, db: &Db) {
     assert!(out.stdout.contains(&user_id), "{}", out.stdout);
 
     let (status, body) = server.login("disable.me@example.com", PASSWORD).await;
-    assert_eq!((status, body), (403, json!({"detail": "Account is disabled"})), "login of a disabled account");
+    assert_eq!(
+        (status, body),
+        (403, json!({"detail": "Account is disabled"})),
+        "login of a disabled account"
+    );
     let list = run_cli(dir, &env, &["users", "list"]);
     let row = user_row(&list.stdout, "disable.me@example.com").unwrap_or_else(|| panic!("listed:\n{}", list.stdout));
     assert_eq!(row[2], "no", "{row:?}");
@@ -775,10 +1005,15 @@ async fn users_administration(dir: &Path, db: &Db) {
             break;
         }
         assert_eq!(status, 200, "before the cache expires the token still works: {body}");
-        assert!(disabled_at.elapsed() < Duration::from_secs(40), "token of a disabled account still accepted after 40 s");
+        assert!(
+            disabled_at.elapsed() < Duration::from_secs(40),
+            "token of a disabled account still accepted after 40 s"
+        );
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    let (status, body) = server.call("GET", &format!("/api/{user_id}/tasks"), Some(&user_token), None).await;
+    let (status, body) = server
+        .call("GET", &format!("/api/{user_id}/tasks"), Some(&user_token), None)
+        .await;
     assert_eq!((status, body), (403, json!({"detail": "Account is disabled"})));
 
     // Enable restores login.
@@ -801,11 +1036,24 @@ async fn users_administration(dir: &Path, db: &Db) {
     // The list shows every account.
     let list = run_cli(dir, &env, &["users", "list"]);
     list.assert_success("users list");
-    assert!(list.stdout.lines().next().is_some_and(|h| h.contains("email")), "a header line:\n{}", list.stdout);
+    assert!(
+        list.stdout.lines().next().is_some_and(|h| h.contains("email")),
+        "a header line:\n{}",
+        list.stdout
+    );
     let rows = user_rows(&list.stdout);
     assert_eq!(rows.len(), 2, "two accounts:\n{}", list.stdout);
     let legacy = user_row(&list.stdout, "legacy.user@example.com").expect("imported account listed");
-    assert_eq!(legacy, [IMPORTED_ID, "legacy.user@example.com", "yes", "local", "2025-01-02T03:04:05.123456Z"]);
+    assert_eq!(
+        legacy,
+        [
+            IMPORTED_ID,
+            "legacy.user@example.com",
+            "yes",
+            "local",
+            "2025-01-02T03:04:05.123456Z"
+        ]
+    );
     let enabled = user_row(&list.stdout, "disable.me@example.com").expect("signed-up account listed");
     assert_eq!((enabled[0].as_str(), enabled[2].as_str()), (user_id.as_str(), "yes"));
 }
@@ -850,11 +1098,17 @@ fn postgres_bin_dir() -> Option<PathBuf> {
 }
 
 fn runuser() -> Option<PathBuf> {
-    ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser"].iter().map(PathBuf::from).find(|p| p.is_file())
+    ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 impl Cluster {
@@ -887,23 +1141,62 @@ impl Cluster {
             return None;
         };
         let dir = TempDir::new().unwrap();
-        let chown = Command::new("chown").args(["-R", "postgres"]).arg(dir.path()).status().expect("chown");
+        let chown = Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(dir.path())
+            .status()
+            .expect("chown");
         assert!(chown.success(), "chown -R postgres {}", dir.path().display());
-        let cluster = Self { bin, dir, port: free_port() };
+        let cluster = Self {
+            bin,
+            dir,
+            port: free_port(),
+        };
         let data = cluster.data();
-        let out = cluster.tool("initdb", &["-D", data.to_str().unwrap(), "-A", "trust", "-U", "postgres", "--no-sync"]);
-        assert!(out.status.success(), "initdb: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = cluster.tool(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "initdb: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         cluster.start();
         Some(cluster)
     }
 
     fn start(&self) {
         let data = self.data();
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.path().display()
+        );
         let log = self.dir.path().join("log");
         let out = self.tool(
             "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-o", &options, "-l", log.to_str().unwrap(), "-w", "-t", "30", "start"],
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &options,
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ],
         );
         assert!(
             out.status.success(),
@@ -916,7 +1209,19 @@ impl Cluster {
 
     fn stop(&self) -> std::process::Output {
         let data = self.data();
-        self.tool("pg_ctl", &["-D", data.to_str().unwrap(), "-m", "immediate", "-w", "-t", "30", "stop"])
+        self.tool(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "-t",
+                "30",
+                "stop",
+            ],
+        )
     }
 
     fn url(&self) -> String {
@@ -934,14 +1239,22 @@ impl Drop for Cluster {
 async fn postgres_outage_answers_503_and_recovers_without_restart() {
     let Some(cluster) = Cluster::create() else { return };
     let dir = TempDir::new().unwrap();
-    let env = vars(&[("DATABASE_URL", &cluster.url()), ("BETTER_AUTH_SECRET", SECRET), ("DB_ACQUIRE_TIMEOUT", "2s")]);
+    let env = vars(&[
+        ("DATABASE_URL", &cluster.url()),
+        ("BETTER_AUTH_SECRET", SECRET),
+        ("DB_ACQUIRE_TIMEOUT", "2s"),
+    ]);
     let mut server = start_server(dir.path(), &env).await;
     let (user_id, token) = server.signup("outage@example.com").await;
     let task = server.create_task(&user_id, &token, "Before the outage").await;
     let tasks = format!("/api/{user_id}/tasks");
 
     let out = cluster.stop();
-    assert!(out.status.success(), "pg_ctl stop: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pg_ctl stop: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Several rounds: the first meet dead pooled connections, later ones wait for a new one.
     for round in 0..3 {
@@ -949,19 +1262,35 @@ async fn postgres_outage_answers_503_and_recovers_without_restart() {
             let started = Instant::now();
             let (status, answer) = server.call(method, &tasks, Some(&token), body.as_ref()).await;
             let took = started.elapsed();
-            assert_eq!(status, 503, "round {round}, {method} {tasks} during the outage: {answer}");
+            assert_eq!(
+                status, 503,
+                "round {round}, {method} {tasks} during the outage: {answer}"
+            );
             assert!(answer["detail"].as_str().is_some_and(|d| !d.is_empty()), "{answer}");
-            assert!(took < Duration::from_secs(6), "round {round}, {method}: 503 took {took:?}");
+            assert!(
+                took < Duration::from_secs(6),
+                "round {round}, {method}: 503 took {took:?}"
+            );
         }
         let (status, body) = server.call("GET", "/health", None, None).await;
-        assert_eq!((status, body), (200, json!({"status": "healthy", "message": "API is running"})));
+        assert_eq!(
+            (status, body),
+            (200, json!({"status": "healthy", "message": "API is running"}))
+        );
         let started = Instant::now();
         let (status, body) = server.call("GET", "/health/ready", None, None).await;
         assert_eq!(status, 503, "/health/ready during the outage: {body}");
         assert!(body["detail"].is_string(), "{body}");
-        assert!(started.elapsed() < Duration::from_secs(6), "/health/ready took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "/health/ready took {:?}",
+            started.elapsed()
+        );
     }
-    assert!(server.proc.exited().is_none(), "the server keeps running through the outage");
+    assert!(
+        server.proc.exited().is_none(),
+        "the server keeps running through the outage"
+    );
 
     cluster.start();
     let back = Instant::now();
@@ -971,14 +1300,28 @@ async fn postgres_outage_answers_503_and_recovers_without_restart() {
             break body;
         }
         assert_eq!(status, 503, "while reconnecting: {body}");
-        assert!(back.elapsed() < Duration::from_secs(20), "no recovery within 20 s of the database's return");
+        assert!(
+            back.elapsed() < Duration::from_secs(20),
+            "no recovery within 20 s of the database's return"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    assert_eq!(list, json!([task]), "the task from before is there, and nothing written during the outage");
+    assert_eq!(
+        list,
+        json!([task]),
+        "the task from before is there, and nothing written during the outage"
+    );
     let (status, body) = server.call("GET", "/health/ready", None, None).await;
     assert_eq!((status, body), (200, json!({"status": "ready", "database": "ok"})));
     server.create_task(&user_id, &token, "After the outage").await;
-    let (status, body) = server.call("GET", &format!("{tasks}/{}", task["id"].as_str().unwrap()), Some(&token), None).await;
+    let (status, body) = server
+        .call(
+            "GET",
+            &format!("{tasks}/{}", task["id"].as_str().unwrap()),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!((status, &body), (200, &task));
     assert!(server.proc.exited().is_none(), "no restart of taskapi");
 }
@@ -989,12 +1332,23 @@ async fn postgres_outage_answers_503_and_recovers_without_restart() {
 #[tokio::test]
 async fn request_log_has_one_line_per_request_and_no_secrets() {
     let dir = TempDir::new().unwrap();
-    let mut server = start_server(dir.path(), &vars(&[("BETTER_AUTH_SECRET", "log-test-secret-0123456789abcdefghij")])).await;
+    let mut server = start_server(
+        dir.path(),
+        &vars(&[("BETTER_AUTH_SECRET", "log-test-secret-0123456789abcdefghij")]),
+    )
+    .await;
     let (user_id, token) = server.signup("logged@example.com").await;
     let (status, _) = server.login("logged@example.com", "a-wrong-password-xyz").await;
     assert_eq!(status, 401);
     server.create_task(&user_id, &token, "a very private title").await;
-    let (status, _) = server.call("GET", &format!("/api/{user_id}/tasks?q=secret-search-text"), Some(&token), None).await;
+    let (status, _) = server
+        .call(
+            "GET",
+            &format!("/api/{user_id}/tasks?q=secret-search-text"),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     let res = server
         .client
@@ -1007,16 +1361,29 @@ async fn request_log_has_one_line_per_request_and_no_secrets() {
     server.stop();
 
     let log = server.proc.stderr();
-    for secret in [PASSWORD, "a-wrong-password-xyz", token.as_str(), "a very private title", "kept across restarts", "secret-search-text"] {
+    for secret in [
+        PASSWORD,
+        "a-wrong-password-xyz",
+        token.as_str(),
+        "a very private title",
+        "kept across restarts",
+        "secret-search-text",
+    ] {
         assert!(!log.contains(secret), "the log contains {secret:?}:\n{log}");
     }
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("request_id")).collect();
     // signup, login, create, list, health, plus the readiness polls before.
     assert!(lines.len() >= 5, "{log}");
-    let health = lines.iter().find(|l| l.contains("trace-me-123")).expect("the client's request id is logged");
+    let health = lines
+        .iter()
+        .find(|l| l.contains("trace-me-123"))
+        .expect("the client's request id is logged");
     for part in ["GET", "/health", "status=200", "latency_us="] {
         assert!(health.contains(part), "{part} in {health}");
     }
-    let create = lines.iter().find(|l| l.contains("POST") && l.contains("/tasks")).expect("create logged");
+    let create = lines
+        .iter()
+        .find(|l| l.contains("POST") && l.contains("/tasks"))
+        .expect("create logged");
     assert!(create.contains("status=201"), "{create}");
 }

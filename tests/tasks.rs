@@ -31,7 +31,11 @@ fn tasks_path(user: &TestUser) -> String {
 }
 
 async fn list(app: &TestApp, user: &TestUser, query: &str) -> (Vec<Value>, i64) {
-    let res = app.as_user(user, Method::GET, &format!("{}?{query}", tasks_path(user))).send().await.unwrap();
+    let res = app
+        .as_user(user, Method::GET, &format!("{}?{query}", tasks_path(user)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "list ?{query}");
     let total: i64 = res.headers()["x-total-count"].to_str().unwrap().parse().unwrap();
     (res.json::<Vec<Value>>().await.unwrap(), total)
@@ -64,19 +68,35 @@ async fn quickstart_flow(app: &TestApp) {
     let id = created["id"].as_str().unwrap();
 
     // What a write returns is what a read returns.
-    let (status, fetched) = status_json(app.as_user(&user, Method::GET, &format!("{}/{id}", tasks_path(&user))).send().await.unwrap()).await;
+    let (status, fetched) = status_json(
+        app.as_user(&user, Method::GET, &format!("{}/{id}", tasks_path(&user)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, &fetched), (200, &created));
 
     let (tasks, total) = list(app, &user, "").await;
     assert_eq!((tasks, total), (vec![created.clone()], 1));
 
-    let (status, toggled) = status_json(app.as_user(&user, Method::PATCH, &format!("{}/{id}/complete", tasks_path(&user))).send().await.unwrap()).await;
+    let (status, toggled) = status_json(
+        app.as_user(&user, Method::PATCH, &format!("{}/{id}/complete", tasks_path(&user)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(toggled["completed"], true);
     assert!(is_timestamp(&toggled["completed_at"]));
 
     let (status, updated) = status_json(
-        app.as_user(&user, Method::PUT, &format!("{}/{id}", tasks_path(&user))).json(&json!({"title": "Buy more groceries"})).send().await.unwrap(),
+        app.as_user(&user, Method::PUT, &format!("{}/{id}", tasks_path(&user)))
+            .json(&json!({"title": "Buy more groceries"}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, 200);
@@ -84,12 +104,28 @@ async fn quickstart_flow(app: &TestApp) {
     assert_eq!(updated["description"], "Milk, eggs", "left out, unchanged");
     assert_eq!(updated["completed"], true);
 
-    let res = app.as_user(&user, Method::DELETE, &format!("{}/{id}", tasks_path(&user))).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::DELETE, &format!("{}/{id}", tasks_path(&user)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     assert!(res.bytes().await.unwrap().is_empty());
-    let (status, body) = status_json(app.as_user(&user, Method::GET, &format!("{}/{id}", tasks_path(&user))).send().await.unwrap()).await;
+    let (status, body) = status_json(
+        app.as_user(&user, Method::GET, &format!("{}/{id}", tasks_path(&user)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_detail(status, &body, 404, "Task not found");
-    let (status, body) = status_json(app.as_user(&user, Method::DELETE, &format!("{}/{id}", tasks_path(&user))).send().await.unwrap()).await;
+    let (status, body) = status_json(
+        app.as_user(&user, Method::DELETE, &format!("{}/{id}", tasks_path(&user)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_detail(status, &body, 404, "Task not found");
 }
 
@@ -104,7 +140,10 @@ async fn create_defaults_and_location(app: &TestApp) {
     assert_eq!(res.status(), 201);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let task: Value = res.json().await.unwrap();
-    assert_eq!(location, format!("/api/{}/tasks/{}", user.id, task["id"].as_str().unwrap()));
+    assert_eq!(
+        location,
+        format!("/api/{}/tasks/{}", user.id, task["id"].as_str().unwrap())
+    );
     assert_eq!(task["title"], "padded");
     assert_eq!(task["priority"], "medium");
     assert_eq!(task["completed"], false);
@@ -114,10 +153,17 @@ async fn create_defaults_and_location(app: &TestApp) {
     assert_ne!(task["created_at"], "2000-01-01T00:00:00.000000Z");
 
     // Created completed: completed_at is set at once.
-    let done = app.create_task(&user, json!({"title": "done", "completed": true})).await;
+    let done = app
+        .create_task(&user, json!({"title": "done", "completed": true}))
+        .await;
     assert!(is_timestamp(&done["completed_at"]));
     // Microseconds kept, finer digits truncated, offsets converted to UTC.
-    let t = app.create_task(&user, json!({"title": "precise", "due_date": "2026-01-29T12:00:00.1234567+02:00"})).await;
+    let t = app
+        .create_task(
+            &user,
+            json!({"title": "precise", "due_date": "2026-01-29T12:00:00.1234567+02:00"}),
+        )
+        .await;
     assert_eq!(t["due_date"], "2026-01-29T10:00:00.123456Z");
 }
 
@@ -141,14 +187,25 @@ async fn title_and_description_bounds(app: &TestApp) {
         let (status, err) = status_json(post(body).await.unwrap()).await;
         assert_validation(status, &err, &["body", loc]);
     }
-    let ok = app.create_task(&user, json!({"title": "é".repeat(255), "description": "d".repeat(2000)})).await;
+    let ok = app
+        .create_task(
+            &user,
+            json!({"title": "é".repeat(255), "description": "d".repeat(2000)}),
+        )
+        .await;
     assert_eq!(ok["title"].as_str().unwrap().chars().count(), 255);
     assert_eq!(ok["description"].as_str().unwrap().len(), 2000);
 
     // Not an object, not JSON.
     let (status, err) = status_json(post(json!(["title"])).await.unwrap()).await;
     assert_validation(status, &err, &["body"]);
-    let res = app.as_user(&user, Method::POST, &path).header("content-type", "application/json").body("{\"title\":").send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::POST, &path)
+        .header("content-type", "application/json")
+        .body("{\"title\":")
+        .send()
+        .await
+        .unwrap();
     let (status, err) = status_json(res).await;
     assert_validation(status, &err, &["body"]);
     assert_eq!(list(app, &user, "").await.1, 1, "nothing half-written");
@@ -167,26 +224,57 @@ async fn priority_due_date_and_category_validation(app: &TestApp) {
         (json!({"title": "t", "due_date": "2026-01-01T10:00:00"}), "due_date"),
         (json!({"title": "t", "category_id": "not-a-uuid"}), "category_id"),
         (json!({"title": "t", "category_id": foreign["id"]}), "category_id"),
-        (json!({"title": "t", "category_id": uuid::Uuid::new_v4()}), "category_id"),
+        (
+            json!({"title": "t", "category_id": uuid::Uuid::new_v4()}),
+            "category_id",
+        ),
     ] {
-        let (status, err) = status_json(app.as_user(&user, Method::POST, &path).json(&body).send().await.unwrap()).await;
+        let (status, err) = status_json(
+            app.as_user(&user, Method::POST, &path)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_validation(status, &err, &["body", loc]);
     }
     // Several problems are reported together.
-    let (status, err) = status_json(app.as_user(&user, Method::POST, &path).json(&json!({"title": "", "priority": "x"})).send().await.unwrap()).await;
+    let (status, err) = status_json(
+        app.as_user(&user, Method::POST, &path)
+            .json(&json!({"title": "", "priority": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_validation(status, &err, &["body", "title"]);
     assert_validation(status, &err, &["body", "priority"]);
 
     // Moving a task to another user's category is refused too, and changes nothing.
     let task = app.create_task(&user, json!({"title": "mine"})).await;
     let task_path = format!("{path}/{}", task["id"].as_str().unwrap());
-    let (status, err) = status_json(app.as_user(&user, Method::PATCH, &task_path).json(&json!({"category_id": foreign["id"], "title": "changed"})).send().await.unwrap()).await;
+    let (status, err) = status_json(
+        app.as_user(&user, Method::PATCH, &task_path)
+            .json(&json!({"category_id": foreign["id"], "title": "changed"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_validation(status, &err, &["body", "category_id"]);
     let (_, unchanged) = status_json(app.as_user(&user, Method::GET, &task_path).send().await.unwrap()).await;
     assert_eq!(unchanged, task);
     // Own category works.
     let own = app.create_category(&user, "Mine").await;
-    let (status, moved) = status_json(app.as_user(&user, Method::PATCH, &task_path).json(&json!({"category_id": own["id"]})).send().await.unwrap()).await;
+    let (status, moved) = status_json(
+        app.as_user(&user, Method::PATCH, &task_path)
+            .json(&json!({"category_id": own["id"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(moved["category_id"], own["id"]);
     assert_eq!(list(app, &user, "").await.1, 1);
@@ -194,36 +282,82 @@ async fn priority_due_date_and_category_validation(app: &TestApp) {
 
 async fn put_patch_null_and_timestamps(app: &TestApp) {
     let user = app.signup("put@example.com").await;
-    let task = app.create_task(&user, json!({"title": "t", "description": "d", "due_date": "2026-03-01T00:00:00Z", "priority": "low"})).await;
+    let task = app
+        .create_task(
+            &user,
+            json!({"title": "t", "description": "d", "due_date": "2026-03-01T00:00:00Z", "priority": "low"}),
+        )
+        .await;
     let path = format!("{}/{}", tasks_path(&user), task["id"].as_str().unwrap());
 
     // PUT requires title.
-    let (status, err) = status_json(app.as_user(&user, Method::PUT, &path).json(&json!({"description": "x"})).send().await.unwrap()).await;
+    let (status, err) = status_json(
+        app.as_user(&user, Method::PUT, &path)
+            .json(&json!({"description": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_validation(status, &err, &["body", "title"]);
 
     // An empty PATCH changes nothing, updated_at included.
-    let (status, same) = status_json(app.as_user(&user, Method::PATCH, &path).json(&json!({})).send().await.unwrap()).await;
+    let (status, same) = status_json(
+        app.as_user(&user, Method::PATCH, &path)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, &same), (200, &task));
 
     // Explicit null clears nullable fields; left-out fields stay.
-    let (status, cleared) = status_json(app.as_user(&user, Method::PATCH, &path).json(&json!({"description": null, "due_date": null})).send().await.unwrap()).await;
+    let (status, cleared) = status_json(
+        app.as_user(&user, Method::PATCH, &path)
+            .json(&json!({"description": null, "due_date": null}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(cleared["description"], Value::Null);
     assert_eq!(cleared["due_date"], Value::Null);
     assert_eq!(cleared["priority"], "low");
     assert_eq!(cleared["title"], "t");
     assert_eq!(cleared["created_at"], task["created_at"], "created_at never moves");
-    assert!(cleared["updated_at"].as_str() > task["updated_at"].as_str(), "updated_at moves");
+    assert!(
+        cleared["updated_at"].as_str() > task["updated_at"].as_str(),
+        "updated_at moves"
+    );
 
-    let (status, put) = status_json(app.as_user(&user, Method::PUT, &path).json(&json!({"title": "  new  ", "priority": "high"})).send().await.unwrap()).await;
+    let (status, put) = status_json(
+        app.as_user(&user, Method::PUT, &path)
+            .json(&json!({"title": "  new  ", "priority": "high"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!((put["title"].as_str(), put["priority"].as_str()), (Some("new"), Some("high")));
+    assert_eq!(
+        (put["title"].as_str(), put["priority"].as_str()),
+        (Some("new"), Some("high"))
+    );
     assert!(put["updated_at"].as_str() > cleared["updated_at"].as_str());
     assert_eq!(put["created_at"], task["created_at"]);
 
     // null for a field that cannot be null is a 422.
     for field in ["title", "priority", "completed"] {
-        let (status, err) = status_json(app.as_user(&user, Method::PATCH, &path).json(&json!({ field: null })).send().await.unwrap()).await;
+        let (status, err) = status_json(
+            app.as_user(&user, Method::PATCH, &path)
+                .json(&json!({ field: null }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_validation(status, &err, &["body", field]);
     }
     let (_, after) = status_json(app.as_user(&user, Method::GET, &path).send().await.unwrap()).await;
@@ -232,10 +366,23 @@ async fn put_patch_null_and_timestamps(app: &TestApp) {
     // Unknown task: 404 for every verb.
     let missing = format!("{}/{}", tasks_path(&user), uuid::Uuid::new_v4());
     for method in [Method::GET, Method::PUT, Method::PATCH, Method::DELETE] {
-        let (status, body) = status_json(app.as_user(&user, method.clone(), &missing).json(&json!({"title": "x"})).send().await.unwrap()).await;
+        let (status, body) = status_json(
+            app.as_user(&user, method.clone(), &missing)
+                .json(&json!({"title": "x"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_detail(status, &body, 404, "Task not found");
     }
-    let (status, body) = status_json(app.as_user(&user, Method::PATCH, &format!("{missing}/complete")).send().await.unwrap()).await;
+    let (status, body) = status_json(
+        app.as_user(&user, Method::PATCH, &format!("{missing}/complete"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_detail(status, &body, 404, "Task not found");
 }
 
@@ -252,10 +399,25 @@ async fn completed_at_follows_completed(app: &TestApp) {
     let (_, again) = status_json(patch(json!({"completed": true})).await.unwrap()).await;
     assert_eq!(again["completed_at"], done["completed_at"]);
     let (_, undone) = status_json(patch(json!({"completed": false})).await.unwrap()).await;
-    assert_eq!((undone["completed"].clone(), undone["completed_at"].clone()), (json!(false), Value::Null));
-    let (_, toggled) = status_json(app.as_user(&user, Method::PATCH, &format!("{path}/complete")).send().await.unwrap()).await;
+    assert_eq!(
+        (undone["completed"].clone(), undone["completed_at"].clone()),
+        (json!(false), Value::Null)
+    );
+    let (_, toggled) = status_json(
+        app.as_user(&user, Method::PATCH, &format!("{path}/complete"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(toggled["completed"] == true && is_timestamp(&toggled["completed_at"]));
-    let (_, toggled) = status_json(app.as_user(&user, Method::PATCH, &format!("{path}/complete")).send().await.unwrap()).await;
+    let (_, toggled) = status_json(
+        app.as_user(&user, Method::PATCH, &format!("{path}/complete"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(toggled["completed"] == false && toggled["completed_at"].is_null());
 }
 
@@ -267,14 +429,34 @@ async fn concurrent_toggles_lose_nothing(app: &TestApp) {
     for res in futures_join_all(requests).await {
         assert_eq!(res.unwrap().status(), 200);
     }
-    let (_, after) = status_json(app.as_user(&user, Method::GET, &format!("{}/{}", tasks_path(&user), task["id"].as_str().unwrap())).send().await.unwrap()).await;
+    let (_, after) = status_json(
+        app.as_user(
+            &user,
+            Method::GET,
+            &format!("{}/{}", tasks_path(&user), task["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(after["completed"], false, "20 toggles leave the task as it started");
     assert_eq!(after["completed_at"], Value::Null);
     // And an odd number flips it.
     for res in futures_join_all((0..21).map(|_| app.as_user(&user, Method::PATCH, &path).send())).await {
         assert_eq!(res.unwrap().status(), 200);
     }
-    let (_, after) = status_json(app.as_user(&user, Method::GET, &format!("{}/{}", tasks_path(&user), task["id"].as_str().unwrap())).send().await.unwrap()).await;
+    let (_, after) = status_json(
+        app.as_user(
+            &user,
+            Method::GET,
+            &format!("{}/{}", tasks_path(&user), task["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(after["completed"], true);
 }
 
@@ -297,16 +479,24 @@ async fn filters_and_total_count(app: &TestApp) {
     let work = app.create_category(&user, "Work").await;
     app.create_task(&user, json!({"title": "Pay 50% of rent", "priority": "high", "due_date": "2026-01-10T00:00:00Z", "category_id": work["id"]})).await;
     app.create_task(&user, json!({"title": "Write report", "description": "Quarterly NUMBERS", "priority": "low", "due_date": "2026-01-20T00:00:00Z", "completed": true})).await;
-    app.create_task(&user, json!({"title": "snake_case rename", "priority": "medium", "category_id": work["id"]})).await;
+    app.create_task(
+        &user,
+        json!({"title": "snake_case rename", "priority": "medium", "category_id": work["id"]}),
+    )
+    .await;
     app.create_task(&user, json!({"title": "Ünïcode Straße"})).await;
     for i in 0..3 {
-        app.create_task(&user, json!({"title": format!("filler {i}"), "priority": "low"})).await;
+        app.create_task(&user, json!({"title": format!("filler {i}"), "priority": "low"}))
+            .await;
     }
 
     let cases: Vec<(String, Vec<&str>)> = vec![
         ("completed=true".into(), vec!["Write report"]),
         ("priority=high".into(), vec!["Pay 50% of rent"]),
-        (format!("category_id={}", work["id"].as_str().unwrap()), vec!["snake_case rename", "Pay 50% of rent"]),
+        (
+            format!("category_id={}", work["id"].as_str().unwrap()),
+            vec!["snake_case rename", "Pay 50% of rent"],
+        ),
         ("q=REPORT".into(), vec!["Write report"]),
         ("q=numbers".into(), vec!["Write report"]),
         ("q=50%25".into(), vec!["Pay 50% of rent"]),
@@ -315,8 +505,14 @@ async fn filters_and_total_count(app: &TestApp) {
         ("due_before=2026-01-15T00:00:00Z".into(), vec!["Pay 50% of rent"]),
         ("due_after=2026-01-10T00:00:00Z".into(), vec!["Write report"]),
         ("due_before=2026-01-10T00:00:00Z".into(), vec![]),
-        ("due_after=2026-01-01T00:00:00%2B00:00&due_before=2026-12-31T00:00:00Z".into(), vec!["Write report", "Pay 50% of rent"]),
-        ("completed=false&priority=low".into(), vec!["filler 2", "filler 1", "filler 0"]),
+        (
+            "due_after=2026-01-01T00:00:00%2B00:00&due_before=2026-12-31T00:00:00Z".into(),
+            vec!["Write report", "Pay 50% of rent"],
+        ),
+        (
+            "completed=false&priority=low".into(),
+            vec!["filler 2", "filler 1", "filler 0"],
+        ),
     ];
     for (query, want) in cases {
         let (tasks, total) = list(app, &user, &query).await;
@@ -346,13 +542,18 @@ async fn sorting_in_both_directions(app: &TestApp) {
         ("apricot", "high", Some("2026-02-01T00:00:00Z")),
     ];
     for (title, priority, due) in specs {
-        app.create_task(&user, json!({"title": title, "priority": priority, "due_date": due})).await;
+        app.create_task(&user, json!({"title": title, "priority": priority, "due_date": due}))
+            .await;
     }
     // Touch banana so updated_at order differs from created_at order.
     let (all, _) = list(app, &user, "sort=created_at").await;
     assert_eq!(titles(&all), ["banana", "Apple", "cherry", "apricot"]);
     let banana = all[0]["id"].as_str().unwrap();
-    app.as_user(&user, Method::PATCH, &format!("{}/{banana}", tasks_path(&user))).json(&json!({"description": "touched"})).send().await.unwrap();
+    app.as_user(&user, Method::PATCH, &format!("{}/{banana}", tasks_path(&user)))
+        .json(&json!({"description": "touched"}))
+        .send()
+        .await
+        .unwrap();
 
     let cases = [
         ("", vec!["apricot", "cherry", "Apple", "banana"]),
@@ -381,7 +582,9 @@ async fn paging_never_repeats_or_skips(app: &TestApp) {
     let user = app.signup("paging@example.com").await;
     // Same priority everywhere, so the order rests on the id tie-break.
     let requests = (0..250).map(|i| {
-        app.as_user(&user, Method::POST, &tasks_path(&user)).json(&json!({"title": format!("task {i:03}"), "priority": "medium"})).send()
+        app.as_user(&user, Method::POST, &tasks_path(&user))
+            .json(&json!({"title": format!("task {i:03}"), "priority": "medium"}))
+            .send()
     });
     for res in futures_join_all(requests).await {
         assert_eq!(res.unwrap().status(), 201);
@@ -397,7 +600,10 @@ async fn paging_never_repeats_or_skips(app: &TestApp) {
             }
             assert!(page.len() <= 7);
             for t in &page {
-                assert!(seen.insert(t["id"].as_str().unwrap().to_owned()), "task repeated with sort={sort}");
+                assert!(
+                    seen.insert(t["id"].as_str().unwrap().to_owned()),
+                    "task repeated with sort={sort}"
+                );
             }
             offset += 7;
             assert!(offset < 1000, "paging did not end");
@@ -427,7 +633,11 @@ async fn query_validation(app: &TestApp) {
         ("offset=1.5", "offset"),
         ("q=a%00b", "q"),
     ] {
-        let res = app.as_user(&user, Method::GET, &format!("{}?{query}", tasks_path(&user))).send().await.unwrap();
+        let res = app
+            .as_user(&user, Method::GET, &format!("{}?{query}", tasks_path(&user)))
+            .send()
+            .await
+            .unwrap();
         let (status, body) = status_json(res).await;
         assert_validation(status, &body, &["query", name]);
     }
@@ -436,7 +646,9 @@ async fn query_validation(app: &TestApp) {
 async fn isolation_between_users(app: &TestApp) {
     let alice = app.signup("alice@example.com").await;
     let bob = app.signup("bob@example.com").await;
-    let task = app.create_task(&alice, json!({"title": "alice's secret", "description": "private"})).await;
+    let task = app
+        .create_task(&alice, json!({"title": "alice's secret", "description": "private"}))
+        .await;
     let category = app.create_category(&alice, "Alice only").await;
     let tid = task["id"].as_str().unwrap();
     let cid = category["id"].as_str().unwrap();
@@ -459,8 +671,20 @@ async fn isolation_between_users(app: &TestApp) {
         (Method::DELETE, format!("/api/{}/categories/{cid}", alice.id)),
     ];
     for (method, path) in &alice_routes {
-        let (status, err) = status_json(app.as_user(&bob, method.clone(), path).json(&json!({"bad": "body"})).send().await.unwrap()).await;
-        assert_detail(status, &err, 403, "Access denied: You can only access your own resources");
+        let (status, err) = status_json(
+            app.as_user(&bob, method.clone(), path)
+                .json(&json!({"bad": "body"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_detail(
+            status,
+            &err,
+            403,
+            "Access denied: You can only access your own resources",
+        );
         // No token at all: 401 wins over 403.
         let res = app.request(method.clone(), path).json(&body).send().await.unwrap();
         assert_eq!(res.headers()["www-authenticate"], "Bearer");
@@ -474,28 +698,80 @@ async fn isolation_between_users(app: &TestApp) {
         (Method::PUT, format!("/api/{}/tasks/{tid}", bob.id), "Task not found"),
         (Method::PATCH, format!("/api/{}/tasks/{tid}", bob.id), "Task not found"),
         (Method::DELETE, format!("/api/{}/tasks/{tid}", bob.id), "Task not found"),
-        (Method::PATCH, format!("/api/{}/tasks/{tid}/complete", bob.id), "Task not found"),
-        (Method::GET, format!("/api/{}/categories/{cid}", bob.id), "Category not found"),
-        (Method::PUT, format!("/api/{}/categories/{cid}", bob.id), "Category not found"),
-        (Method::PATCH, format!("/api/{}/categories/{cid}", bob.id), "Category not found"),
-        (Method::DELETE, format!("/api/{}/categories/{cid}", bob.id), "Category not found"),
+        (
+            Method::PATCH,
+            format!("/api/{}/tasks/{tid}/complete", bob.id),
+            "Task not found",
+        ),
+        (
+            Method::GET,
+            format!("/api/{}/categories/{cid}", bob.id),
+            "Category not found",
+        ),
+        (
+            Method::PUT,
+            format!("/api/{}/categories/{cid}", bob.id),
+            "Category not found",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/{}/categories/{cid}", bob.id),
+            "Category not found",
+        ),
+        (
+            Method::DELETE,
+            format!("/api/{}/categories/{cid}", bob.id),
+            "Category not found",
+        ),
     ];
     for (method, path, detail) in &bob_routes {
-        let (status, err) = status_json(app.as_user(&bob, method.clone(), path).json(&body).send().await.unwrap()).await;
+        let (status, err) = status_json(
+            app.as_user(&bob, method.clone(), path)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_detail(status, &err, 404, detail);
     }
     // Bob cannot file a task under Alice's category either.
-    let (status, err) = status_json(app.as_user(&bob, Method::POST, &tasks_path(&bob)).json(&json!({"title": "x", "category_id": cid})).send().await.unwrap()).await;
+    let (status, err) = status_json(
+        app.as_user(&bob, Method::POST, &tasks_path(&bob))
+            .json(&json!({"title": "x", "category_id": cid}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_validation(status, &err, &["body", "category_id"]);
     let (bob_tasks, total) = list(app, &bob, "").await;
     assert_eq!((bob_tasks.len(), total), (0, 0));
-    let (status, cats) = status_json(app.as_user(&bob, Method::GET, &format!("/api/{}/categories", bob.id)).send().await.unwrap()).await;
+    let (status, cats) = status_json(
+        app.as_user(&bob, Method::GET, &format!("/api/{}/categories", bob.id))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, cats), (200, json!([])));
 
     // Alice's data is unchanged.
-    let (status, after) = status_json(app.as_user(&alice, Method::GET, &format!("/api/{}/tasks/{tid}", alice.id)).send().await.unwrap()).await;
+    let (status, after) = status_json(
+        app.as_user(&alice, Method::GET, &format!("/api/{}/tasks/{tid}", alice.id))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, after), (200, task));
-    let (status, after) = status_json(app.as_user(&alice, Method::GET, &format!("/api/{}/categories/{cid}", alice.id)).send().await.unwrap()).await;
+    let (status, after) = status_json(
+        app.as_user(&alice, Method::GET, &format!("/api/{}/categories/{cid}", alice.id))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, after), (200, category));
 }
 
@@ -504,17 +780,32 @@ async fn categories_crud_and_rules(app: &TestApp) {
     let other = app.signup("cats-other@example.com").await;
     let path = format!("/api/{}/categories", user.id);
 
-    let res = app.as_user(&user, Method::POST, &path).json(&json!({"name": "  Work  "})).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::POST, &path)
+        .json(&json!({"name": "  Work  "}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let work: Value = res.json().await.unwrap();
     assert_eq!(location, format!("{path}/{}", work["id"].as_str().unwrap()));
-    assert_eq!((work["name"].as_str(), work["color"].as_str()), (Some("Work"), Some("#3B82F6")));
+    assert_eq!(
+        (work["name"].as_str(), work["color"].as_str()),
+        (Some("Work"), Some("#3B82F6"))
+    );
     assert_eq!(work["user_id"], user.id.as_str());
     assert!(is_timestamp(&work["created_at"]) && work["created_at"] == work["updated_at"]);
 
     // Unique per user, ignoring case; another user may use the name.
-    let (status, err) = status_json(app.as_user(&user, Method::POST, &path).json(&json!({"name": "WORK"})).send().await.unwrap()).await;
+    let (status, err) = status_json(
+        app.as_user(&user, Method::POST, &path)
+            .json(&json!({"name": "WORK"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_detail(status, &err, 409, "Category already exists");
     app.create_category(&other, "work").await;
 
@@ -527,10 +818,22 @@ async fn categories_crud_and_rules(app: &TestApp) {
         (json!({"name": "ok", "color": "#GGGGGG"}), "color"),
         (json!({"name": "ok", "color": null}), "color"),
     ] {
-        let (status, err) = status_json(app.as_user(&user, Method::POST, &path).json(&body).send().await.unwrap()).await;
+        let (status, err) = status_json(
+            app.as_user(&user, Method::POST, &path)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_validation(status, &err, &["body", loc]);
     }
-    let home = app.as_user(&user, Method::POST, &path).json(&json!({"name": "home", "color": "#10b981"})).send().await.unwrap();
+    let home = app
+        .as_user(&user, Method::POST, &path)
+        .json(&json!({"name": "home", "color": "#10b981"}))
+        .send()
+        .await
+        .unwrap();
     let home: Value = home.json().await.unwrap();
     assert_eq!(home["color"], "#10b981");
     app.create_category(&user, "Errands").await;
@@ -538,24 +841,67 @@ async fn categories_crud_and_rules(app: &TestApp) {
     // Listed by name, ignoring case.
     let (status, listed) = status_json(app.as_user(&user, Method::GET, &path).send().await.unwrap()).await;
     assert_eq!(status, 200);
-    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Errands", "home", "Work"]);
 
     // Rename and recolour; renaming onto another's name (any case) is a 409.
     let work_path = format!("{path}/{}", work["id"].as_str().unwrap());
-    let (status, renamed) = status_json(app.as_user(&user, Method::PATCH, &work_path).json(&json!({"name": "Office", "color": "#000000"})).send().await.unwrap()).await;
+    let (status, renamed) = status_json(
+        app.as_user(&user, Method::PATCH, &work_path)
+            .json(&json!({"name": "Office", "color": "#000000"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!((renamed["name"].as_str(), renamed["color"].as_str()), (Some("Office"), Some("#000000")));
+    assert_eq!(
+        (renamed["name"].as_str(), renamed["color"].as_str()),
+        (Some("Office"), Some("#000000"))
+    );
     assert!(renamed["updated_at"].as_str() > work["updated_at"].as_str());
     assert_eq!(renamed["created_at"], work["created_at"]);
-    let (status, err) = status_json(app.as_user(&user, Method::PATCH, &work_path).json(&json!({"name": "HOME"})).send().await.unwrap()).await;
+    let (status, err) = status_json(
+        app.as_user(&user, Method::PATCH, &work_path)
+            .json(&json!({"name": "HOME"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_detail(status, &err, 409, "Category already exists");
-    let (status, err) = status_json(app.as_user(&user, Method::PUT, &work_path).json(&json!({"color": "#111111"})).send().await.unwrap()).await;
+    let (status, err) = status_json(
+        app.as_user(&user, Method::PUT, &work_path)
+            .json(&json!({"color": "#111111"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_validation(status, &err, &["body", "name"]);
-    let (status, same) = status_json(app.as_user(&user, Method::PATCH, &work_path).json(&json!({})).send().await.unwrap()).await;
+    let (status, same) = status_json(
+        app.as_user(&user, Method::PATCH, &work_path)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, same), (200, renamed.clone()));
     // Changing only the case of its own name is fine.
-    let (status, recased) = status_json(app.as_user(&user, Method::PUT, &work_path).json(&json!({"name": "OFFICE"})).send().await.unwrap()).await;
+    let (status, recased) = status_json(
+        app.as_user(&user, Method::PUT, &work_path)
+            .json(&json!({"name": "OFFICE"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, recased["name"].as_str()), (200, Some("OFFICE")));
 
     let (status, got) = status_json(app.as_user(&user, Method::GET, &work_path).send().await.unwrap()).await;
@@ -564,7 +910,13 @@ async fn categories_crud_and_rules(app: &TestApp) {
     assert_eq!(res.status(), 204);
     let (status, err) = status_json(app.as_user(&user, Method::GET, &work_path).send().await.unwrap()).await;
     assert_detail(status, &err, 404, "Category not found");
-    let (status, err) = status_json(app.as_user(&user, Method::GET, &format!("{path}/not-a-uuid")).send().await.unwrap()).await;
+    let (status, err) = status_json(
+        app.as_user(&user, Method::GET, &format!("{path}/not-a-uuid"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_validation(status, &err, &["path", "id"]);
 }
 
@@ -572,15 +924,47 @@ async fn deleting_a_category_uncategorises_its_tasks(app: &TestApp) {
     let user = app.signup("uncat@example.com").await;
     let cat = app.create_category(&user, "Doomed").await;
     let keep = app.create_category(&user, "Kept").await;
-    let a = app.create_task(&user, json!({"title": "a", "category_id": cat["id"]})).await;
-    let b = app.create_task(&user, json!({"title": "b", "category_id": keep["id"]})).await;
+    let a = app
+        .create_task(&user, json!({"title": "a", "category_id": cat["id"]}))
+        .await;
+    let b = app
+        .create_task(&user, json!({"title": "b", "category_id": keep["id"]}))
+        .await;
     assert_eq!(a["category_id"], cat["id"]);
-    let res = app.as_user(&user, Method::DELETE, &format!("/api/{}/categories/{}", user.id, cat["id"].as_str().unwrap())).send().await.unwrap();
+    let res = app
+        .as_user(
+            &user,
+            Method::DELETE,
+            &format!("/api/{}/categories/{}", user.id, cat["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
-    let (_, a_after) = status_json(app.as_user(&user, Method::GET, &format!("{}/{}", tasks_path(&user), a["id"].as_str().unwrap())).send().await.unwrap()).await;
+    let (_, a_after) = status_json(
+        app.as_user(
+            &user,
+            Method::GET,
+            &format!("{}/{}", tasks_path(&user), a["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(a_after["category_id"], Value::Null);
     assert_eq!(a_after["title"], "a");
-    let (_, b_after) = status_json(app.as_user(&user, Method::GET, &format!("{}/{}", tasks_path(&user), b["id"].as_str().unwrap())).send().await.unwrap()).await;
+    let (_, b_after) = status_json(
+        app.as_user(
+            &user,
+            Method::GET,
+            &format!("{}/{}", tasks_path(&user), b["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(b_after, b);
 }
 
@@ -588,16 +972,25 @@ async fn deleting_the_account_deletes_its_data(app: &TestApp) {
     let user = app.signup("leaving@example.com").await;
     let stays = app.signup("staying@example.com").await;
     let cat = app.create_category(&user, "Mine").await;
-    app.create_task(&user, json!({"title": "a", "category_id": cat["id"]})).await;
+    app.create_task(&user, json!({"title": "a", "category_id": cat["id"]}))
+        .await;
     let kept = app.create_task(&stays, json!({"title": "kept"})).await;
-    let res = app.as_user(&user, Method::DELETE, "/api/auth/me").json(&json!({"password": common::PASSWORD})).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::DELETE, "/api/auth/me")
+        .json(&json!({"password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     let uid = user.id.as_str();
     assert!(app.store.account_by_id(uid).await.unwrap().is_none());
     let query = taskapi::domain::task::TaskQuery::default();
     let (tasks, total) = app.store.list_tasks(uid, &query).await.unwrap();
     assert!(tasks.is_empty() && total == 0, "tasks removed");
-    assert!(app.store.list_categories(uid).await.unwrap().is_empty(), "categories removed");
+    assert!(
+        app.store.list_categories(uid).await.unwrap().is_empty(),
+        "categories removed"
+    );
     let (tasks, _) = list(app, &stays, "").await;
     assert_eq!(tasks, vec![kept]);
 }

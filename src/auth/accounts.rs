@@ -28,7 +28,11 @@ pub struct AccountState {
 
 impl From<&Account> for AccountState {
     fn from(a: &Account) -> Self {
-        Self { active: a.user.is_active, token_version: a.token_version, external: a.external }
+        Self {
+            active: a.user.is_active,
+            token_version: a.token_version,
+            external: a.external,
+        }
     }
 }
 
@@ -53,12 +57,18 @@ pub const INVALID_TOKEN: &str = "Invalid or expired token";
 
 impl AccountCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: RwLock::new(HashMap::new()) }
+        Self {
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+        }
     }
 
     fn get(&self, id: &str) -> Option<Option<AccountState>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.get(id).filter(|e| e.fetched.elapsed() < self.ttl).map(|e| e.state)
+        entries
+            .get(id)
+            .filter(|e| e.fetched.elapsed() < self.ttl)
+            .map(|e| e.state)
     }
 
     pub fn put(&self, id: &str, state: Option<AccountState>) {
@@ -66,7 +76,13 @@ impl AccountCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(id.to_owned(), Entry { state, fetched: Instant::now() });
+        entries.insert(
+            id.to_owned(),
+            Entry {
+                state,
+                fetched: Instant::now(),
+            },
+        );
     }
 
     /// Forgets an account after a change made here, so the change takes effect at once.
@@ -81,14 +97,27 @@ impl AccountCache {
         let state = match self.get(&identity.user_id) {
             Some(state) => state,
             None => {
-                let mut state = store.account_by_id(&identity.user_id).await?.as_ref().map(AccountState::from);
+                let mut state = store
+                    .account_by_id(&identity.user_id)
+                    .await?
+                    .as_ref()
+                    .map(AccountState::from);
                 if state.is_none() && identity.external {
                     let created = store
                         .provision_external(
                             ExternalIdentity {
                                 id: &identity.user_id,
-                                email: identity.email.as_deref().and_then(crate::domain::account::Email::parse).as_ref().map(|e| e.as_str()),
-                                name: identity.name.as_deref().map(|n| n.trim()).filter(|n| !n.is_empty() && n.chars().count() <= 100 && !n.contains('\0')),
+                                email: identity
+                                    .email
+                                    .as_deref()
+                                    .and_then(crate::domain::account::Email::parse)
+                                    .as_ref()
+                                    .map(|e| e.as_str()),
+                                name: identity
+                                    .name
+                                    .as_deref()
+                                    .map(|n| n.trim())
+                                    .filter(|n| !n.is_empty() && n.chars().count() <= 100 && !n.contains('\0')),
                             },
                             Timestamp::now(),
                         )

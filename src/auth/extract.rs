@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, RawPathParams};
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 
 use super::accounts::INVALID_TOKEN;
 use crate::app::AppState;
@@ -25,9 +25,17 @@ pub struct AuthUser {
 
 /// Reads `Authorization: Bearer <token>`.
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::Unauthorized("Authorization header missing"))?;
-    let value = header.to_str().map_err(|_| ApiError::Unauthorized("Invalid authorization header"))?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::Unauthorized("Invalid authorization header"))?;
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized("Authorization header missing"))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("Invalid authorization header"))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(ApiError::Unauthorized("Invalid authorization header"))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::Unauthorized("Invalid authorization header"));
     }
@@ -46,9 +54,17 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
             return Ok(user.clone());
         }
         let token = bearer(parts)?;
-        let identity = state.tokens.verify(token).await.ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
+        let identity = state
+            .tokens
+            .verify(token)
+            .await
+            .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
         state.accounts.admit(state.store.as_ref(), &identity).await?;
-        let user = AuthUser { id: identity.user_id, external: identity.external, token_version: identity.token_version };
+        let user = AuthUser {
+            id: identity.user_id,
+            external: identity.external,
+            token_version: identity.token_version,
+        };
         parts.extensions.insert(user.clone());
         Ok(user)
     }
@@ -69,8 +85,13 @@ impl FromRequestParts<Arc<AppState>> for OwnerScope {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let user = AuthUser::from_request_parts(parts, state).await?;
-        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| ApiError::Forbidden(ACCESS_DENIED))?;
-        let path_user = params.iter().find(|(name, _)| *name == "user_id").map(|(_, value)| value);
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Forbidden(ACCESS_DENIED))?;
+        let path_user = params
+            .iter()
+            .find(|(name, _)| *name == "user_id")
+            .map(|(_, value)| value);
         // axum hands over the value percent-decoded, so `%41` cannot dodge the comparison.
         let matches = path_user == Some(user.id.as_str());
         if matches {

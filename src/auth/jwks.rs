@@ -51,8 +51,16 @@ fn key_algorithm(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
 impl Jwks {
     pub fn new(url: String) -> Result<Self, String> {
         crate::install_crypto_provider();
-        let client = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build().map_err(|e| e.to_string())?;
-        Ok(Self { url, client, keys: RwLock::new(HashMap::new()), last_fetch: tokio::sync::Mutex::new(None) })
+        let client = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            url,
+            client,
+            keys: RwLock::new(HashMap::new()),
+            last_fetch: tokio::sync::Mutex::new(None),
+        })
     }
 
     fn cached(&self, kid: &str) -> Option<JwksKey> {
@@ -94,9 +102,17 @@ impl Jwks {
             .map_err(|e| e.to_string())?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
-            let (Some(kid), Some(algorithm)) = (jwk.common.key_id.clone(), key_algorithm(jwk)) else { continue };
+            let (Some(kid), Some(algorithm)) = (jwk.common.key_id.clone(), key_algorithm(jwk)) else {
+                continue;
+            };
             if let Ok(key) = DecodingKey::from_jwk(jwk) {
-                keys.insert(kid, JwksKey { key: Arc::new(key), algorithm });
+                keys.insert(
+                    kid,
+                    JwksKey {
+                        key: Arc::new(key),
+                        algorithm,
+                    },
+                );
             }
         }
         Ok(keys)

@@ -20,7 +20,11 @@ impl RateLimiter {
     }
 
     pub fn new(limit: usize, window: Duration) -> Self {
-        Self { limit, window, events: Mutex::new(HashMap::new()) }
+        Self {
+            limit,
+            window,
+            events: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -34,7 +38,9 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(queue) = events.get_mut(key) else { return Ok(()) };
+        let Some(queue) = events.get_mut(key) else {
+            return Ok(());
+        };
         while queue.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
             queue.pop_front();
         }
@@ -42,7 +48,9 @@ impl RateLimiter {
             return Ok(());
         }
         // The oldest event leaves the window first.
-        let wait = queue.front().map_or(self.window, |t| self.window.saturating_sub(now.duration_since(*t)));
+        let wait = queue
+            .front()
+            .map_or(self.window, |t| self.window.saturating_sub(now.duration_since(*t)));
         Err(wait.as_secs_f64().ceil().max(1.0) as u64)
     }
 

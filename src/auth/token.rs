@@ -129,7 +129,9 @@ impl Tokens {
                 if key.algorithm != header.alg {
                     return None;
                 }
-                let claims = decode::<Claims>(token, &key.key, &validation(key.algorithm)).ok()?.claims;
+                let claims = decode::<Claims>(token, &key.key, &validation(key.algorithm))
+                    .ok()?
+                    .claims;
                 // A key from the JWKS never vouches for one of our own accounts.
                 if claims.iss.as_deref() == Some(self.issuer.as_str()) {
                     return None;
@@ -139,7 +141,8 @@ impl Tokens {
             // Other HMAC sizes and everything else: refused.
             _ => return None,
         };
-        if claims.sub.is_empty() || claims.sub.chars().count() > USER_ID_MAX || claims.sub.chars().any(char::is_control) {
+        if claims.sub.is_empty() || claims.sub.chars().count() > USER_ID_MAX || claims.sub.chars().any(char::is_control)
+        {
             return None;
         }
         let external = claims.iss.as_deref() != Some(self.issuer.as_str());
@@ -189,7 +192,16 @@ mod tests {
         let t = tokens();
         let issued = t.issue("u1", Some("a@b.co"), 3).unwrap();
         let id = t.verify(&issued.token).await.unwrap();
-        assert_eq!(id, Identity { user_id: "u1".into(), email: Some("a@b.co".into()), name: None, external: false, token_version: 3 });
+        assert_eq!(
+            id,
+            Identity {
+                user_id: "u1".into(),
+                email: Some("a@b.co".into()),
+                name: None,
+                external: false,
+                token_version: 3
+            }
+        );
         assert_eq!(issued.expires_in, 3600);
     }
 
@@ -199,13 +211,50 @@ mod tests {
         let now = chrono::Utc::now().timestamp();
         let good = serde_json::json!({"sub": "u1", "exp": now + 60, "iss": "taskapi"});
         assert!(t.verify(&sign(good.clone(), Algorithm::HS256, SECRET)).await.is_some());
-        assert!(t.verify(&sign(good.clone(), Algorithm::HS256, "another-secret-another-secret-xx")).await.is_none());
-        assert!(t.verify(&sign(good.clone(), Algorithm::HS512, SECRET)).await.is_none(), "other HMAC sizes");
-        assert!(t.verify(&sign(serde_json::json!({"sub": "u1", "exp": now - 60}), Algorithm::HS256, SECRET)).await.is_none());
-        assert!(t.verify(&sign(serde_json::json!({"exp": now + 60}), Algorithm::HS256, SECRET)).await.is_none());
-        assert!(t.verify(&sign(serde_json::json!({"sub": "u1"}), Algorithm::HS256, SECRET)).await.is_none());
-        assert!(t.verify(&sign(serde_json::json!({"sub": "", "exp": now + 60}), Algorithm::HS256, SECRET)).await.is_none());
-        assert!(t.verify(&sign(serde_json::json!({"sub": 5, "exp": now + 60}), Algorithm::HS256, SECRET)).await.is_none());
+        assert!(t
+            .verify(&sign(
+                good.clone(),
+                Algorithm::HS256,
+                "another-secret-another-secret-xx"
+            ))
+            .await
+            .is_none());
+        assert!(
+            t.verify(&sign(good.clone(), Algorithm::HS512, SECRET)).await.is_none(),
+            "other HMAC sizes"
+        );
+        assert!(t
+            .verify(&sign(
+                serde_json::json!({"sub": "u1", "exp": now - 60}),
+                Algorithm::HS256,
+                SECRET
+            ))
+            .await
+            .is_none());
+        assert!(t
+            .verify(&sign(serde_json::json!({"exp": now + 60}), Algorithm::HS256, SECRET))
+            .await
+            .is_none());
+        assert!(t
+            .verify(&sign(serde_json::json!({"sub": "u1"}), Algorithm::HS256, SECRET))
+            .await
+            .is_none());
+        assert!(t
+            .verify(&sign(
+                serde_json::json!({"sub": "", "exp": now + 60}),
+                Algorithm::HS256,
+                SECRET
+            ))
+            .await
+            .is_none());
+        assert!(t
+            .verify(&sign(
+                serde_json::json!({"sub": 5, "exp": now + 60}),
+                Algorithm::HS256,
+                SECRET
+            ))
+            .await
+            .is_none());
         assert!(t.verify("garbage").await.is_none());
         assert!(t.verify("").await.is_none());
     }
@@ -217,11 +266,32 @@ mod tests {
         let token = sign(claims, Algorithm::HS256, SECRET);
         let id = tokens().verify(&token).await.unwrap();
         assert!(id.external);
-        let strict = Tokens::new(SECRET, "taskapi".into(), Duration::from_secs(60), None, Some("http://localhost:3000".into()), Some("http://localhost:3000".into()));
+        let strict = Tokens::new(
+            SECRET,
+            "taskapi".into(),
+            Duration::from_secs(60),
+            None,
+            Some("http://localhost:3000".into()),
+            Some("http://localhost:3000".into()),
+        );
         assert!(strict.verify(&token).await.is_some());
-        let wrong = Tokens::new(SECRET, "taskapi".into(), Duration::from_secs(60), None, Some("https://other".into()), None);
+        let wrong = Tokens::new(
+            SECRET,
+            "taskapi".into(),
+            Duration::from_secs(60),
+            None,
+            Some("https://other".into()),
+            None,
+        );
         assert!(wrong.verify(&token).await.is_none());
-        let wrong_aud = Tokens::new(SECRET, "taskapi".into(), Duration::from_secs(60), None, None, Some("https://other".into()));
+        let wrong_aud = Tokens::new(
+            SECRET,
+            "taskapi".into(),
+            Duration::from_secs(60),
+            None,
+            None,
+            Some("https://other".into()),
+        );
         assert!(wrong_aud.verify(&token).await.is_none());
     }
 }

@@ -49,7 +49,10 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Option<Self> {
         let email = raw.trim().to_lowercase();
-        if email.is_empty() || email.chars().count() > EMAIL_MAX || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if email.is_empty()
+            || email.chars().count() > EMAIL_MAX
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return None;
         }
         let (local, domain) = email.rsplit_once('@')?;
@@ -82,9 +85,15 @@ fn password(v: &Value) -> ParseResult<String> {
     let s = string(v)?;
     let n = s.chars().count();
     if n < PASSWORD_MIN {
-        Err((format!("String should have at least {PASSWORD_MIN} characters").into(), "string_too_short"))
+        Err((
+            format!("String should have at least {PASSWORD_MIN} characters").into(),
+            "string_too_short",
+        ))
     } else if n > PASSWORD_MAX {
-        Err((format!("String should have at most {PASSWORD_MAX} characters").into(), "string_too_long"))
+        Err((
+            format!("String should have at most {PASSWORD_MAX} characters").into(),
+            "string_too_long",
+        ))
     } else {
         Ok(s.to_owned())
     }
@@ -97,7 +106,10 @@ fn any_password(v: &Value) -> ParseResult<String> {
     if s.is_empty() {
         Err(("String should have at least 1 character".into(), "string_too_short"))
     } else if s.chars().count() > PASSWORD_MAX {
-        Err((format!("String should have at most {PASSWORD_MAX} characters").into(), "string_too_long"))
+        Err((
+            format!("String should have at most {PASSWORD_MAX} characters").into(),
+            "string_too_long",
+        ))
     } else {
         Ok(s.to_owned())
     }
@@ -121,7 +133,9 @@ impl Signup {
         let email = f.required("email", email);
         let password = f.required("password", password);
         let name = f.patch("name", name).into_change().flatten().flatten();
-        let signup = email.zip(password).map(|(email, password)| Self { email, password, name });
+        let signup = email
+            .zip(password)
+            .map(|(email, password)| Self { email, password, name });
         f.finish(signup)
     }
 }
@@ -151,7 +165,10 @@ impl ChangePassword {
         let mut f = Fields::of(body)?;
         let current = f.required("current_password", any_password);
         let new = f.required("new_password", password);
-        f.finish(current.zip(new).map(|(current_password, new_password)| Self { current_password, new_password }))
+        f.finish(current.zip(new).map(|(current_password, new_password)| Self {
+            current_password,
+            new_password,
+        }))
     }
 }
 
@@ -169,7 +186,17 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@.com", "ada@example..com", "a@b@c.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@.com",
+            "ada@example..com",
+            "a@b@c.com",
+        ] {
             assert!(Email::parse(bad).is_none(), "{bad}");
         }
         let long = format!("{}@example.com", "a".repeat(EMAIL_MAX - 12));

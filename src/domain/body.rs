@@ -44,7 +44,10 @@ impl<'a> Fields<'a> {
     /// The body must be a JSON object.
     pub fn of(body: &'a Value) -> Result<Self, ApiError> {
         match body {
-            Value::Object(object) => Ok(Self { object, errors: Vec::new() }),
+            Value::Object(object) => Ok(Self {
+                object,
+                errors: Vec::new(),
+            }),
             _ => Err(ApiError::field(FieldError::new(
                 &["body"],
                 "Input should be a valid dictionary or object",
@@ -76,11 +79,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A field that may be left out or `null`, parsed by `parse` when present.
-    pub fn patch<T>(
-        &mut self,
-        name: &'static str,
-        parse: impl FnOnce(&'a Value) -> ParseResult<T>,
-    ) -> Patch<T> {
+    pub fn patch<T>(&mut self, name: &'static str, parse: impl FnOnce(&'a Value) -> ParseResult<T>) -> Patch<T> {
         match self.raw(name) {
             Patch::Absent => Patch::Absent,
             Patch::Null => Patch::Null,
@@ -95,11 +94,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A field that may be left out but never `null`.
-    pub fn optional<T>(
-        &mut self,
-        name: &'static str,
-        parse: impl FnOnce(&'a Value) -> ParseResult<T>,
-    ) -> Option<T> {
+    pub fn optional<T>(&mut self, name: &'static str, parse: impl FnOnce(&'a Value) -> ParseResult<T>) -> Option<T> {
         match self.patch(name, parse) {
             Patch::Absent => None,
             Patch::Null => {
@@ -111,11 +106,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A field that must be present and not `null`.
-    pub fn required<T>(
-        &mut self,
-        name: &'static str,
-        parse: impl FnOnce(&'a Value) -> ParseResult<T>,
-    ) -> Option<T> {
+    pub fn required<T>(&mut self, name: &'static str, parse: impl FnOnce(&'a Value) -> ParseResult<T>) -> Option<T> {
         if self.raw(name).is_absent() {
             self.fail(name, "Field required", "missing");
             return None;
@@ -132,16 +123,22 @@ impl<'a> Fields<'a> {
 pub type ParseResult<T> = Result<T, (Cow<'static, str>, &'static str)>;
 
 pub fn string(v: &Value) -> ParseResult<&str> {
-    let s = v.as_str().ok_or(("Input should be a valid string".into(), "string_type"))?;
+    let s = v
+        .as_str()
+        .ok_or(("Input should be a valid string".into(), "string_type"))?;
     // PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
     if s.contains('\0') {
-        return Err(("String should not contain NUL characters".into(), "string_pattern_mismatch"));
+        return Err((
+            "String should not contain NUL characters".into(),
+            "string_pattern_mismatch",
+        ));
     }
     Ok(s)
 }
 
 pub fn boolean(v: &Value) -> ParseResult<bool> {
-    v.as_bool().ok_or(("Input should be a valid boolean".into(), "bool_type"))
+    v.as_bool()
+        .ok_or(("Input should be a valid boolean".into(), "bool_type"))
 }
 
 pub fn uuid(v: &Value) -> ParseResult<Uuid> {
@@ -149,8 +146,10 @@ pub fn uuid(v: &Value) -> ParseResult<Uuid> {
 }
 
 pub fn timestamp(v: &Value) -> ParseResult<Timestamp> {
-    Timestamp::parse_rfc3339(string(v)?)
-        .ok_or(("Input should be an RFC 3339 date-time with a time zone offset".into(), "datetime_parsing"))
+    Timestamp::parse_rfc3339(string(v)?).ok_or((
+        "Input should be an RFC 3339 date-time with a time zone offset".into(),
+        "datetime_parsing",
+    ))
 }
 
 /// A string of `min..=max` characters after trimming surrounding white space.
@@ -158,9 +157,15 @@ pub fn trimmed(v: &Value, min: usize, max: usize) -> ParseResult<String> {
     let s = string(v)?.trim();
     let n = s.chars().count();
     if n < min {
-        Err((format!("String should have at least {min} character(s)").into(), "string_too_short"))
+        Err((
+            format!("String should have at least {min} character(s)").into(),
+            "string_too_short",
+        ))
     } else if n > max {
-        Err((format!("String should have at most {max} characters").into(), "string_too_long"))
+        Err((
+            format!("String should have at most {max} characters").into(),
+            "string_too_long",
+        ))
     } else {
         Ok(s.to_owned())
     }
@@ -170,7 +175,10 @@ pub fn trimmed(v: &Value, min: usize, max: usize) -> ParseResult<String> {
 pub fn bounded(v: &Value, max: usize) -> ParseResult<String> {
     let s = string(v)?;
     if s.chars().count() > max {
-        Err((format!("String should have at most {max} characters").into(), "string_too_long"))
+        Err((
+            format!("String should have at most {max} characters").into(),
+            "string_too_long",
+        ))
     } else {
         Ok(s.to_owned())
     }

@@ -36,7 +36,10 @@ fn color(v: &Value) -> ParseResult<String> {
     if ok {
         Ok(s.to_owned())
     } else {
-        Err(("Input should be a colour of the form #RRGGBB".into(), "string_pattern_mismatch"))
+        Err((
+            "Input should be a colour of the form #RRGGBB".into(),
+            "string_pattern_mismatch",
+        ))
     }
 }
 
@@ -69,7 +72,11 @@ pub struct CategoryChanges {
 impl CategoryChanges {
     pub fn parse(body: &Value, require_name: bool) -> Result<Self, ApiError> {
         let mut f = Fields::of(body)?;
-        let name = if require_name { f.required("name", name) } else { f.optional("name", name) };
+        let name = if require_name {
+            f.required("name", name)
+        } else {
+            f.optional("name", name)
+        };
         let color = f.optional("color", color);
         f.finish(Some(Self { name, color }))
     }

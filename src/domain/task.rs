@@ -105,7 +105,14 @@ impl NewTask {
         let due_date = f.patch("due_date", body::timestamp).into_change().flatten();
         let category_id = f.patch("category_id", body::uuid).into_change().flatten();
         let completed = f.optional("completed", body::boolean).unwrap_or(false);
-        let task = title.map(|title| Self { title, description, priority, due_date, category_id, completed });
+        let task = title.map(|title| Self {
+            title,
+            description,
+            priority,
+            due_date,
+            category_id,
+            completed,
+        });
         f.finish(task)
     }
 }
@@ -125,7 +132,11 @@ impl TaskChanges {
     /// `require_title` is PUT's rule.
     pub fn parse(body: &Value, require_title: bool) -> Result<Self, ApiError> {
         let mut f = Fields::of(body)?;
-        let title = if require_title { f.required("title", title) } else { f.optional("title", title) };
+        let title = if require_title {
+            f.required("title", title)
+        } else {
+            f.optional("title", title)
+        };
         let changes = Self {
             title,
             description: f.patch("description", description),
@@ -164,7 +175,10 @@ pub struct Sort {
 
 impl Default for Sort {
     fn default() -> Self {
-        Self { key: SortKey::CreatedAt, descending: true }
+        Self {
+            key: SortKey::CreatedAt,
+            descending: true,
+        }
     }
 }
 
@@ -333,9 +347,19 @@ mod tests {
     #[test]
     fn new_task_defaults_and_bounds() {
         let t = NewTask::parse(&json!({"title": "  Buy milk  "})).unwrap();
-        assert_eq!((t.title.as_str(), t.priority, t.completed), ("Buy milk", Priority::Medium, false));
+        assert_eq!(
+            (t.title.as_str(), t.priority, t.completed),
+            ("Buy milk", Priority::Medium, false)
+        );
         assert!(NewTask::parse(&json!({"title": "x".repeat(255)})).is_ok());
-        for bad in [json!({}), json!({"title": "   "}), json!({"title": "x".repeat(256)}), json!({"title": null}), json!({"title": 5}), json!([])] {
+        for bad in [
+            json!({}),
+            json!({"title": "   "}),
+            json!({"title": "x".repeat(256)}),
+            json!({"title": null}),
+            json!({"title": 5}),
+            json!([]),
+        ] {
             assert!(matches!(NewTask::parse(&bad), Err(ApiError::Validation(_))), "{bad}");
         }
         match NewTask::parse(&json!({"title": "", "priority": "urgent", "due_date": "soon"})) {
@@ -360,16 +384,33 @@ mod tests {
 
     #[test]
     fn query_parsing() {
-        let q = TaskQuery::parse(Some("completed=true&priority=high&q=50%25_off&sort=-due_date&limit=7&offset=14&unknown=1")).unwrap();
+        let q = TaskQuery::parse(Some(
+            "completed=true&priority=high&q=50%25_off&sort=-due_date&limit=7&offset=14&unknown=1",
+        ))
+        .unwrap();
         assert_eq!(q.completed, Some(true));
         assert_eq!(q.priority, Some(Priority::High));
         assert_eq!(q.q.as_deref(), Some("50%_off"));
-        assert_eq!(q.sort, Sort { key: SortKey::DueDate, descending: true });
+        assert_eq!(
+            q.sort,
+            Sort {
+                key: SortKey::DueDate,
+                descending: true
+            }
+        );
         assert_eq!((q.limit, q.offset), (7, 14));
         let q = TaskQuery::parse(Some("due_before=2026-01-01T10:00:00+02:00")).unwrap();
         assert_eq!(q.due_before.unwrap().to_string(), "2026-01-01T08:00:00.000000Z");
         assert!(TaskQuery::parse(Some("q=a%00b")).is_err());
-        for (bad, name) in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset"), ("sort=name", "sort"), ("completed=maybe", "completed"), ("due_before=2026-01-01", "due_before"), ("category_id=1", "category_id")] {
+        for (bad, name) in [
+            ("limit=0", "limit"),
+            ("limit=1001", "limit"),
+            ("offset=-1", "offset"),
+            ("sort=name", "sort"),
+            ("completed=maybe", "completed"),
+            ("due_before=2026-01-01", "due_before"),
+            ("category_id=1", "category_id"),
+        ] {
             match TaskQuery::parse(Some(bad)) {
                 Err(ApiError::Validation(errs)) => assert_eq!(errs[0].loc, ["query", name]),
                 other => panic!("{bad}: {other:?}"),

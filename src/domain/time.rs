@@ -33,7 +33,9 @@ impl Timestamp {
     /// An RFC 3339 date-time with an offset (`Z` or `±hh:mm`), converted to UTC.
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         // A bare date or a date-time without offset is ambiguous: refuse it rather than guess.
-        DateTime::parse_from_rfc3339(s.trim()).ok().map(|dt| Self::from_datetime(dt.with_timezone(&Utc)))
+        DateTime::parse_from_rfc3339(s.trim())
+            .ok()
+            .map(|dt| Self::from_datetime(dt.with_timezone(&Utc)))
     }
 }
 
@@ -64,7 +66,13 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_rfc3339_with_offset() {
-        for s in ["2026-01-29", "2026-01-29T10:00:00", "tomorrow", "", "2026-13-01T00:00:00Z"] {
+        for s in [
+            "2026-01-29",
+            "2026-01-29T10:00:00",
+            "tomorrow",
+            "",
+            "2026-13-01T00:00:00Z",
+        ] {
             assert_eq!(Timestamp::parse_rfc3339(s), None, "{s}");
         }
     }

@@ -67,7 +67,10 @@ impl From<sqlx::Error> for StoreError {
 
 /// PostgreSQL shutting down or refusing connections, and SQLite's busy/locked after the timeout.
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    matches!(code, Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006" | "5" | "6" | "517"))
+    matches!(
+        code,
+        Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006" | "5" | "6" | "517")
+    )
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -139,7 +142,13 @@ pub trait Store: Send + Sync + 'static {
     async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Task>>;
     /// One page in the query's order, and the number of tasks matching the filters.
     async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64)>;
-    async fn update_task(&self, user_id: &str, id: Uuid, changes: &TaskChanges, now: Timestamp) -> StoreResult<Option<Task>>;
+    async fn update_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        changes: &TaskChanges,
+        now: Timestamp,
+    ) -> StoreResult<Option<Task>>;
     /// Flips `completed` in one statement, so concurrent toggles never lose one.
     async fn toggle_task(&self, user_id: &str, id: Uuid, now: Timestamp) -> StoreResult<Option<Task>>;
     async fn delete_task(&self, user_id: &str, id: Uuid) -> StoreResult<bool>;

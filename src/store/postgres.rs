@@ -47,7 +47,12 @@ impl PgStore {
                 let _ = conn.close().await;
             }
             Ok(Err(e)) => return Err(StoreError::Unavailable(e.to_string())),
-            Err(_) => return Err(StoreError::Unavailable(format!("no answer within {:?}", config.db_acquire_timeout))),
+            Err(_) => {
+                return Err(StoreError::Unavailable(format!(
+                    "no answer within {:?}",
+                    config.db_acquire_timeout
+                )))
+            }
         }
         let pool = PgPoolOptions::new()
             .max_connections(config.db_max_connections)
@@ -85,7 +90,13 @@ struct AccountRow {
 impl From<AccountRow> for Account {
     fn from(r: AccountRow) -> Self {
         Account {
-            user: User { user_id: r.id, email: r.email, name: r.name, is_active: r.is_active, created_at: ts(r.created_at) },
+            user: User {
+                user_id: r.id,
+                email: r.email,
+                name: r.name,
+                is_active: r.is_active,
+                created_at: ts(r.created_at),
+            },
             password_hash: r.hashed_password,
             token_version: r.token_version,
             external: r.external,
@@ -146,7 +157,14 @@ struct CategoryRow {
 
 impl From<CategoryRow> for Category {
     fn from(r: CategoryRow) -> Self {
-        Category { id: r.id, user_id: r.user_id, name: r.name, color: r.color, created_at: ts(r.created_at), updated_at: ts(r.updated_at) }
+        Category {
+            id: r.id,
+            user_id: r.user_id,
+            name: r.name,
+            color: r.color,
+            created_at: ts(r.created_at),
+            updated_at: ts(r.updated_at),
+        }
     }
 }
 
@@ -165,7 +183,9 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
     if let Some(q) = &query.q {
         // strpos matches the text literally: `%` and `_` mean themselves.
         qb.push(" AND (strpos(lower(title), ").push_bind(q.clone());
-        qb.push(") > 0 OR strpos(lower(coalesce(description, '')), ").push_bind(q.clone()).push(") > 0)");
+        qb.push(") > 0 OR strpos(lower(coalesce(description, '')), ")
+            .push_bind(q.clone())
+            .push(") > 0)");
     }
     if let Some(before) = query.due_before {
         qb.push(" AND due_date < ").push_bind(before.as_datetime());
@@ -197,7 +217,10 @@ impl Store for PgStore {
     }
 
     async fn create_account(&self, a: NewAccount) -> StoreResult<Account> {
-        let sql = concat!("INSERT INTO users (id, email, hashed_password, name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING ", account_columns!());
+        let sql = concat!(
+            "INSERT INTO users (id, email, hashed_password, name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING ",
+            account_columns!()
+        );
         let row: AccountRow = sqlx::query_as(sql)
             .bind(&a.id)
             .bind(a.email.as_str())
@@ -216,7 +239,11 @@ impl Store for PgStore {
     }
 
     async fn account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {
-        let sql = concat!("SELECT ", account_columns!(), " FROM users WHERE lower(email) = lower($1)");
+        let sql = concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM users WHERE lower(email) = lower($1)"
+        );
         let row: Option<AccountRow> = sqlx::query_as(sql).bind(email).fetch_optional(&self.pool).await?;
         Ok(row.map(Into::into))
     }
@@ -263,16 +290,20 @@ impl Store for PgStore {
     }
 
     async fn set_active(&self, email: &str, active: bool) -> StoreResult<Option<String>> {
-        let id: Option<String> = sqlx::query_scalar("UPDATE users SET is_active = $2 WHERE lower(email) = lower($1) RETURNING id")
-            .bind(email)
-            .bind(active)
-            .fetch_optional(&self.pool)
-            .await?;
+        let id: Option<String> =
+            sqlx::query_scalar("UPDATE users SET is_active = $2 WHERE lower(email) = lower($1) RETURNING id")
+                .bind(email)
+                .bind(active)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(id)
     }
 
     async fn delete_account(&self, id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -329,16 +360,27 @@ impl Store for PgStore {
 
     async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Task>> {
         let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = $1 AND user_id = $2");
-        let row: Option<TaskRow> = sqlx::query_as(sql).bind(id).bind(user_id).fetch_optional(&self.pool).await?;
+        let row: Option<TaskRow> = sqlx::query_as(sql)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(Into::into))
     }
 
     async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64)> {
         // The page and the filtered total in one round trip.
-        let mut qb = QueryBuilder::<Postgres>::new(concat!("SELECT ", task_columns!(), ", count(*) OVER () AS total FROM tasks"));
+        let mut qb = QueryBuilder::<Postgres>::new(concat!(
+            "SELECT ",
+            task_columns!(),
+            ", count(*) OVER () AS total FROM tasks"
+        ));
         push_task_filters(&mut qb, user_id, query);
         qb.push(" ORDER BY ").push(query.sort.order_by());
-        qb.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
+        qb.push(" LIMIT ")
+            .push_bind(query.limit)
+            .push(" OFFSET ")
+            .push_bind(query.offset);
         let rows: Vec<CountedTaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         let total = match rows.first() {
             Some(r) => r.total,
@@ -377,11 +419,17 @@ impl Store for PgStore {
         if let Some(completed) = c.completed {
             qb.push(", completed = ").push_bind(completed);
             qb.push(", completed_at = CASE WHEN ").push_bind(completed);
-            qb.push(" THEN coalesce(completed_at, ").push_bind(now.as_datetime()).push(") END");
+            qb.push(" THEN coalesce(completed_at, ")
+                .push_bind(now.as_datetime())
+                .push(") END");
         }
-        qb.push(" WHERE id = ").push_bind(id).push(" AND user_id = ").push_bind(user_id.to_owned());
+        qb.push(" WHERE id = ")
+            .push_bind(id)
+            .push(" AND user_id = ")
+            .push_bind(user_id.to_owned());
         if let Patch::Value(category) = c.category_id {
-            qb.push(" AND EXISTS (SELECT 1 FROM categories WHERE id = ").push_bind(category);
+            qb.push(" AND EXISTS (SELECT 1 FROM categories WHERE id = ")
+                .push_bind(category);
             qb.push(" AND user_id = ").push_bind(user_id.to_owned()).push(")");
         }
         qb.push(" RETURNING ").push(task_columns!());
@@ -398,13 +446,21 @@ impl Store for PgStore {
 
     async fn toggle_task(&self, user_id: &str, id: Uuid, now: Timestamp) -> StoreResult<Option<Task>> {
         let sql = concat!("UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE $3 END, updated_at = $3 WHERE id = $1 AND user_id = $2 RETURNING ", task_columns!());
-        let row: Option<TaskRow> =
-            sqlx::query_as(sql).bind(id).bind(user_id).bind(now.as_datetime()).fetch_optional(&self.pool).await?;
+        let row: Option<TaskRow> = sqlx::query_as(sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(now.as_datetime())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(Into::into))
     }
 
     async fn delete_task(&self, user_id: &str, id: Uuid) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2").bind(id).bind(user_id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -423,38 +479,65 @@ impl Store for PgStore {
     }
 
     async fn category(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Category>> {
-        let sql = concat!("SELECT ", category_columns!(), " FROM categories WHERE id = $1 AND user_id = $2");
-        let row: Option<CategoryRow> = sqlx::query_as(sql).bind(id).bind(user_id).fetch_optional(&self.pool).await?;
+        let sql = concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM categories WHERE id = $1 AND user_id = $2"
+        );
+        let row: Option<CategoryRow> = sqlx::query_as(sql)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(Into::into))
     }
 
     async fn list_categories(&self, user_id: &str) -> StoreResult<Vec<Category>> {
-        let sql = concat!("SELECT ", category_columns!(), " FROM categories WHERE user_id = $1 ORDER BY name_key, id");
+        let sql = concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM categories WHERE user_id = $1 ORDER BY name_key, id"
+        );
         let rows: Vec<CategoryRow> = sqlx::query_as(sql).bind(user_id).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    async fn update_category(&self, user_id: &str, id: Uuid, c: &CategoryChanges, now: Timestamp) -> StoreResult<Option<Category>> {
+    async fn update_category(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        c: &CategoryChanges,
+        now: Timestamp,
+    ) -> StoreResult<Option<Category>> {
         if c.is_empty() {
             return self.category(user_id, id).await;
         }
         let mut qb = QueryBuilder::<Postgres>::new("UPDATE categories SET updated_at = ");
         qb.push_bind(now.as_datetime());
         if let Some(name) = &c.name {
-            qb.push(", name = ").push_bind(name.clone()).push(", name_key = ").push_bind(name_key(name));
+            qb.push(", name = ")
+                .push_bind(name.clone())
+                .push(", name_key = ")
+                .push_bind(name_key(name));
         }
         if let Some(color) = &c.color {
             qb.push(", color = ").push_bind(color.clone());
         }
-        qb.push(" WHERE id = ").push_bind(id).push(" AND user_id = ").push_bind(user_id.to_owned());
+        qb.push(" WHERE id = ")
+            .push_bind(id)
+            .push(" AND user_id = ")
+            .push_bind(user_id.to_owned());
         qb.push(" RETURNING ").push(category_columns!());
         let row: Option<CategoryRow> = qb.build_query_as().fetch_optional(&self.pool).await?;
         Ok(row.map(Into::into))
     }
 
     async fn delete_category(&self, user_id: &str, id: Uuid) -> StoreResult<bool> {
-        let done =
-            sqlx::query("DELETE FROM categories WHERE id = $1 AND user_id = $2").bind(id).bind(user_id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM categories WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 

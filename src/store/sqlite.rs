@@ -78,7 +78,10 @@ fn create_private(path: &Path) -> StoreResult<()> {
     match options.open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StoreError::Unavailable(format!("cannot create {}: {e}", path.display()))),
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -118,7 +121,13 @@ impl TryFrom<AccountRow> for Account {
     type Error = StoreError;
     fn try_from(r: AccountRow) -> StoreResult<Self> {
         Ok(Account {
-            user: User { user_id: r.id, email: r.email, name: r.name, is_active: r.is_active, created_at: ts(r.created_at)? },
+            user: User {
+                user_id: r.id,
+                email: r.email,
+                name: r.name,
+                is_active: r.is_active,
+                created_at: ts(r.created_at)?,
+            },
             password_hash: r.hashed_password,
             token_version: r.token_version,
             external: r.external,
@@ -204,13 +213,16 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, query: &T
         qb.push(" AND priority = ").push_bind(priority.rank());
     }
     if let Some(category) = query.category_id {
-        qb.push(" AND category_id = ").push_bind(category.hyphenated().to_string());
+        qb.push(" AND category_id = ")
+            .push_bind(category.hyphenated().to_string());
     }
     if let Some(q) = &query.q {
         // instr matches the text literally: `%` and `_` mean themselves. SQLite's lower() folds
         // ASCII only.
         qb.push(" AND (instr(lower(title), ").push_bind(q.clone());
-        qb.push(") > 0 OR instr(lower(coalesce(description, '')), ").push_bind(q.clone()).push(") > 0)");
+        qb.push(") > 0 OR instr(lower(coalesce(description, '')), ")
+            .push_bind(q.clone())
+            .push(") > 0)");
     }
     if let Some(before) = query.due_before {
         qb.push(" AND due_date < ").push_bind(before.as_micros());
@@ -242,7 +254,10 @@ impl Store for SqliteStore {
     }
 
     async fn create_account(&self, a: NewAccount) -> StoreResult<Account> {
-        let sql = concat!("INSERT INTO users (id, email, hashed_password, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING ", account_columns!());
+        let sql = concat!(
+            "INSERT INTO users (id, email, hashed_password, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING ",
+            account_columns!()
+        );
         let row: AccountRow = sqlx::query_as(sql)
             .bind(&a.id)
             .bind(a.email.as_str())
@@ -261,7 +276,11 @@ impl Store for SqliteStore {
     }
 
     async fn account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {
-        let sql = concat!("SELECT ", account_columns!(), " FROM users WHERE lower(email) = lower(?1)");
+        let sql = concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM users WHERE lower(email) = lower(?1)"
+        );
         let row: Option<AccountRow> = sqlx::query_as(sql).bind(email).fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()
     }
@@ -307,16 +326,20 @@ impl Store for SqliteStore {
     }
 
     async fn set_active(&self, email: &str, active: bool) -> StoreResult<Option<String>> {
-        let id: Option<String> = sqlx::query_scalar("UPDATE users SET is_active = ?2 WHERE lower(email) = lower(?1) RETURNING id")
-            .bind(email)
-            .bind(active)
-            .fetch_optional(&self.pool)
-            .await?;
+        let id: Option<String> =
+            sqlx::query_scalar("UPDATE users SET is_active = ?2 WHERE lower(email) = lower(?1) RETURNING id")
+                .bind(email)
+                .bind(active)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(id)
     }
 
     async fn delete_account(&self, id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM users WHERE id = ?1").bind(id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -371,16 +394,26 @@ impl Store for SqliteStore {
 
     async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Task>> {
         let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ?1 AND user_id = ?2");
-        let row: Option<TaskRow> =
-            sqlx::query_as(sql).bind(id.hyphenated().to_string()).bind(user_id).fetch_optional(&self.pool).await?;
+        let row: Option<TaskRow> = sqlx::query_as(sql)
+            .bind(id.hyphenated().to_string())
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64)> {
-        let mut qb = QueryBuilder::<Sqlite>::new(concat!("SELECT ", task_columns!(), ", count(*) OVER () AS total FROM tasks"));
+        let mut qb = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            task_columns!(),
+            ", count(*) OVER () AS total FROM tasks"
+        ));
         push_task_filters(&mut qb, user_id, query);
         qb.push(" ORDER BY ").push(query.sort.order_by());
-        qb.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
+        qb.push(" LIMIT ")
+            .push_bind(query.limit)
+            .push(" OFFSET ")
+            .push_bind(query.offset);
         let rows: Vec<CountedTaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         let total = match rows.first() {
             Some(r) => r.total,
@@ -391,7 +424,10 @@ impl Store for SqliteStore {
             }
             None => 0,
         };
-        let tasks = rows.into_iter().map(|r| Task::try_from(r.task)).collect::<StoreResult<Vec<_>>>()?;
+        let tasks = rows
+            .into_iter()
+            .map(|r| Task::try_from(r.task))
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok((tasks, total))
     }
 
@@ -419,11 +455,17 @@ impl Store for SqliteStore {
         if let Some(completed) = c.completed {
             qb.push(", completed = ").push_bind(completed);
             qb.push(", completed_at = CASE WHEN ").push_bind(completed);
-            qb.push(" THEN coalesce(completed_at, ").push_bind(now.as_micros()).push(") END");
+            qb.push(" THEN coalesce(completed_at, ")
+                .push_bind(now.as_micros())
+                .push(") END");
         }
-        qb.push(" WHERE id = ").push_bind(id.hyphenated().to_string()).push(" AND user_id = ").push_bind(user_id.to_owned());
+        qb.push(" WHERE id = ")
+            .push_bind(id.hyphenated().to_string())
+            .push(" AND user_id = ")
+            .push_bind(user_id.to_owned());
         if let Patch::Value(category) = c.category_id {
-            qb.push(" AND EXISTS (SELECT 1 FROM categories WHERE id = ").push_bind(category.hyphenated().to_string());
+            qb.push(" AND EXISTS (SELECT 1 FROM categories WHERE id = ")
+                .push_bind(category.hyphenated().to_string());
             qb.push(" AND user_id = ").push_bind(user_id.to_owned()).push(")");
         }
         qb.push(" RETURNING ").push(task_columns!());
@@ -472,31 +514,54 @@ impl Store for SqliteStore {
     }
 
     async fn category(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Category>> {
-        let sql = concat!("SELECT ", category_columns!(), " FROM categories WHERE id = ?1 AND user_id = ?2");
-        let row: Option<CategoryRow> =
-            sqlx::query_as(sql).bind(id.hyphenated().to_string()).bind(user_id).fetch_optional(&self.pool).await?;
+        let sql = concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM categories WHERE id = ?1 AND user_id = ?2"
+        );
+        let row: Option<CategoryRow> = sqlx::query_as(sql)
+            .bind(id.hyphenated().to_string())
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_categories(&self, user_id: &str) -> StoreResult<Vec<Category>> {
-        let sql = concat!("SELECT ", category_columns!(), " FROM categories WHERE user_id = ?1 ORDER BY name_key, id");
+        let sql = concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM categories WHERE user_id = ?1 ORDER BY name_key, id"
+        );
         let rows: Vec<CategoryRow> = sqlx::query_as(sql).bind(user_id).fetch_all(&self.pool).await?;
         convert(rows)
     }
 
-    async fn update_category(&self, user_id: &str, id: Uuid, c: &CategoryChanges, now: Timestamp) -> StoreResult<Option<Category>> {
+    async fn update_category(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        c: &CategoryChanges,
+        now: Timestamp,
+    ) -> StoreResult<Option<Category>> {
         if c.is_empty() {
             return self.category(user_id, id).await;
         }
         let mut qb = QueryBuilder::<Sqlite>::new("UPDATE categories SET updated_at = ");
         qb.push_bind(now.as_micros());
         if let Some(name) = &c.name {
-            qb.push(", name = ").push_bind(name.clone()).push(", name_key = ").push_bind(name_key(name));
+            qb.push(", name = ")
+                .push_bind(name.clone())
+                .push(", name_key = ")
+                .push_bind(name_key(name));
         }
         if let Some(color) = &c.color {
             qb.push(", color = ").push_bind(color.clone());
         }
-        qb.push(" WHERE id = ").push_bind(id.hyphenated().to_string()).push(" AND user_id = ").push_bind(user_id.to_owned());
+        qb.push(" WHERE id = ")
+            .push_bind(id.hyphenated().to_string())
+            .push(" AND user_id = ")
+            .push_bind(user_id.to_owned());
         qb.push(" RETURNING ").push(category_columns!());
         let row: Option<CategoryRow> = qb.build_query_as().fetch_optional(&self.pool).await?;
         row.map(TryInto::try_into).transpose()

@@ -54,7 +54,9 @@ pub async fn fresh_postgres_database() -> Option<(String, String)> {
         Err(_) => panic!("REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {admin}: timed out"),
     };
     let name = format!("taskapi_test_{}", uuid::Uuid::new_v4().simple());
-    conn.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await.expect("create test database");
+    conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .expect("create test database");
     let mut url = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
     url.set_path(&format!("/{name}"));
     Some((name, url.to_string()))
@@ -62,7 +64,9 @@ pub async fn fresh_postgres_database() -> Option<(String, String)> {
 
 pub async fn drop_postgres_database(name: &str) {
     if let Ok(mut conn) = PgConnection::connect(&admin_url()).await {
-        let _ = conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+        let _ = conn
+            .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+            .await;
     }
 }
 
@@ -130,7 +134,10 @@ impl TestApp {
         Some(Self {
             backend,
             base,
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             store,
             state,
             database_url,
@@ -185,7 +192,12 @@ impl TestApp {
     }
 
     pub async fn create_task(&self, user: &TestUser, body: Value) -> Value {
-        let res = self.as_user(user, Method::POST, &format!("/api/{}/tasks", user.id)).json(&body).send().await.expect("create task");
+        let res = self
+            .as_user(user, Method::POST, &format!("/api/{}/tasks", user.id))
+            .json(&body)
+            .send()
+            .await
+            .expect("create task");
         assert_eq!(res.status(), 201, "create task {body}");
         res.json().await.expect("task body")
     }
@@ -206,16 +218,25 @@ impl TestApp {
 pub async fn status_json(res: Response) -> (u16, Value) {
     let status = res.status().as_u16();
     let bytes = res.bytes().await.expect("body");
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON body")
+    };
     (status, body)
 }
 
 /// Asserts a 422 whose detail list names `loc` (e.g. `["body", "title"]`).
 pub fn assert_validation(status: u16, body: &Value, loc: &[&str]) {
     assert_eq!(status, 422, "expected 422 for {loc:?}, got {body}");
-    let list = body["detail"].as_array().unwrap_or_else(|| panic!("detail is a list: {body}"));
+    let list = body["detail"]
+        .as_array()
+        .unwrap_or_else(|| panic!("detail is a list: {body}"));
     let want: Vec<Value> = loc.iter().map(|s| json!(s)).collect();
-    let found = list.iter().find(|e| e["loc"].as_array() == Some(&want)).unwrap_or_else(|| panic!("no error at {loc:?} in {body}"));
+    let found = list
+        .iter()
+        .find(|e| e["loc"].as_array() == Some(&want))
+        .unwrap_or_else(|| panic!("no error at {loc:?} in {body}"));
     assert!(found["msg"].as_str().is_some_and(|m| !m.is_empty()), "msg: {found}");
     assert!(found["type"].as_str().is_some_and(|t| !t.is_empty()), "type: {found}");
 }
