@@ -153,15 +153,17 @@ pub fn timestamp(v: &Value) -> ParseResult<Timestamp> {
 }
 
 /// A string of `min..=max` characters after trimming surrounding white space.
+///
+/// The upper bound applies to the string as sent, so it means what the OpenAPI `maxLength` says.
 pub fn trimmed(v: &Value, min: usize, max: usize) -> ParseResult<String> {
-    let s = string(v)?.trim();
-    let n = s.chars().count();
-    if n < min {
+    let raw = string(v)?;
+    let s = raw.trim();
+    if s.chars().count() < min {
         Err((
             format!("String should have at least {min} character(s)").into(),
             "string_too_short",
         ))
-    } else if n > max {
+    } else if raw.chars().count() > max {
         Err((
             format!("String should have at most {max} characters").into(),
             "string_too_long",

@@ -352,6 +352,10 @@ mod tests {
             ("Buy milk", Priority::Medium, false)
         );
         assert!(NewTask::parse(&json!({"title": "x".repeat(255)})).is_ok());
+        assert!(
+            NewTask::parse(&json!({"title": format!("{} ", "x".repeat(255))})).is_err(),
+            "the bound is on what is sent"
+        );
         for bad in [
             json!({}),
             json!({"title": "   "}),
