@@ -130,8 +130,8 @@ async fn list_queries_use_an_index(app: &TestApp) {
     let mut conn = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
     conn.execute("SET enable_seqscan = off").await.unwrap();
     for (query, index) in [
-        ("SELECT id, count(*) OVER () FROM tasks WHERE user_id = 'u' ORDER BY created_at DESC, id DESC LIMIT 20", "tasks_user_"),
-        ("SELECT id, count(*) OVER () FROM tasks WHERE user_id = 'u' AND completed = false ORDER BY created_at DESC, id DESC LIMIT 20", "tasks_user_"),
+        ("SELECT id, (SELECT count(*) FROM tasks WHERE user_id = 'u') FROM tasks WHERE user_id = 'u' ORDER BY created_at DESC, id DESC LIMIT 20", "tasks_user_"),
+        ("SELECT id, (SELECT count(*) FROM tasks WHERE user_id = 'u' AND completed = false) FROM tasks WHERE user_id = 'u' AND completed = false ORDER BY created_at DESC, id DESC LIMIT 20", "tasks_user_"),
         ("SELECT id FROM tasks WHERE id = '00000000-0000-0000-0000-000000000000' AND user_id = 'u'", "tasks_pkey"),
         ("SELECT id FROM categories WHERE user_id = 'u' ORDER BY name_key, id", "categories_user_name_key"),
         ("SELECT id FROM users WHERE lower(email) = lower('a@b.co')", "users_email_key"),
