@@ -1,0 +1,7 @@
+-- PATCH /api/{uid}/tasks/{id}/complete: one atomic statement.
+UPDATE tasks
+   SET completed = NOT completed,
+       completed_at = CASE WHEN completed THEN NULL ELSE now() END,
+       updated_at = now()
+ WHERE id = :tid AND user_id = :uid
+RETURNING id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at;
