@@ -1,5 +1,6 @@
 //! An external issuer's JSON Web Key Set (Better Auth serves it at `/api/auth/jwks`): keys chosen
 //! by `kid`, cached, and fetched again, at most every few seconds, when an unknown `kid` arrives.
+//! A set older than [`MAX_AGE`] is fetched again too, so a key the issuer withdraws stops working.
 //! If the issuer is down, the keys already cached keep working.
 
 use std::collections::HashMap;
@@ -11,6 +12,8 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 
 /// The least time between two fetches of the set.
 const MIN_REFETCH: Duration = Duration::from_secs(10);
+/// How long a fetched set is trusted before it is fetched again.
+pub const MAX_AGE: Duration = Duration::from_secs(600);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
@@ -23,7 +26,11 @@ pub struct Jwks {
     url: String,
     client: reqwest::Client,
     keys: RwLock<HashMap<String, JwksKey>>,
+    /// When the set was last fetched successfully.
+    fetched_at: RwLock<Option<Instant>>,
+    /// When a fetch was last tried; held while fetching, so one request fetches at a time.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    max_age: Duration,
 }
 
 /// The algorithm a key is for, from its `alg` or else its type; only EdDSA (Ed25519), ES256 and
@@ -50,6 +57,10 @@ fn key_algorithm(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
 
 impl Jwks {
     pub fn new(url: String) -> Result<Self, String> {
+        Self::with_max_age(url, MAX_AGE)
+    }
+
+    pub fn with_max_age(url: String, max_age: Duration) -> Result<Self, String> {
         crate::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
@@ -59,8 +70,17 @@ impl Jwks {
             url,
             client,
             keys: RwLock::new(HashMap::new()),
+            fetched_at: RwLock::new(None),
             last_fetch: tokio::sync::Mutex::new(None),
+            max_age,
         })
+    }
+
+    fn is_stale(&self) -> bool {
+        self.fetched_at
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none_or(|t| t.elapsed() >= self.max_age)
     }
 
     fn cached(&self, kid: &str) -> Option<JwksKey> {
@@ -71,6 +91,14 @@ impl Jwks {
     /// recent.
     pub async fn key(&self, kid: &str) -> Option<JwksKey> {
         if let Some(key) = self.cached(kid) {
+            // A known key in a stale set: one request refreshes the set, the others go on with
+            // what is cached.
+            if self.is_stale() {
+                if let Ok(mut last) = self.last_fetch.try_lock() {
+                    self.refresh(&mut last).await;
+                }
+                return self.cached(kid);
+            }
             return Some(key);
         }
         let mut last = self.last_fetch.lock().await;
@@ -78,15 +106,24 @@ impl Jwks {
         if let Some(key) = self.cached(kid) {
             return Some(key);
         }
+        self.refresh(&mut last).await;
+        self.cached(kid)
+    }
+
+    /// Fetches the set unless a fetch was tried within [`MIN_REFETCH`]; on failure the cached
+    /// keys stay.
+    async fn refresh(&self, last: &mut Option<Instant>) {
         if last.is_some_and(|t| t.elapsed() < MIN_REFETCH) {
-            return None;
+            return;
         }
         *last = Some(Instant::now());
         match self.fetch().await {
-            Ok(keys) => *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys,
+            Ok(keys) => {
+                *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+                *self.fetched_at.write().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+            }
             Err(cause) => tracing::warn!(url = %self.url, %cause, "JWKS fetch failed; keeping the cached keys"),
         }
-        self.cached(kid)
     }
 
     async fn fetch(&self) -> Result<HashMap<String, JwksKey>, String> {
@@ -116,5 +153,58 @@ impl Jwks {
             }
         }
         Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::routing::get;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// A JWKS endpoint whose set the test can change.
+    async fn serve(set: Arc<Mutex<Value>>) -> String {
+        let router = axum::Router::new().route(
+            "/jwks",
+            get(move || {
+                let set = set.clone();
+                async move { axum::Json(set.lock().unwrap().clone()) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_withdrawn_key_stops_working_once_the_set_is_stale_and_outages_keep_the_cache() {
+        let full: Value = serde_json::from_str(include_str!("../../tests/fixtures/jwks/jwks.json")).unwrap();
+        let set = Arc::new(Mutex::new(full.clone()));
+        let url = serve(set.clone()).await;
+        // MIN_REFETCH (10 s) bounds refetches, so the stale-set refresh is tested through a
+        // zero max age and a reset of the last attempt.
+        let jwks = Jwks::with_max_age(url, Duration::ZERO).unwrap();
+        assert_eq!(jwks.key("ed-key-1").await.map(|k| k.algorithm), Some(Algorithm::EdDSA));
+        assert_eq!(jwks.key("rsa-key-1").await.map(|k| k.algorithm), Some(Algorithm::RS256));
+        assert!(jwks.key("unknown").await.is_none());
+
+        // The issuer withdraws the Ed25519 key.
+        let rsa_only = json!({"keys": [full["keys"][1].clone()]});
+        *set.lock().unwrap() = rsa_only;
+        *jwks.last_fetch.lock().await = None;
+        assert!(jwks.key("ed-key-1").await.is_none(), "a withdrawn key stops working");
+        assert!(jwks.key("rsa-key-1").await.is_some());
+
+        // The issuer answers garbage: the cached keys stay.
+        *set.lock().unwrap() = json!({"not": "a key set"});
+        *jwks.last_fetch.lock().await = None;
+        assert!(
+            jwks.key("rsa-key-1").await.is_some(),
+            "a failed fetch keeps the cached keys"
+        );
     }
 }
