@@ -13,9 +13,10 @@ use utoipa::ToSchema;
 use super::json::{JsonBody, OptionalJsonBody};
 use super::openapi as doc;
 use crate::app::AppState;
+use crate::auth::accounts::INVALID_TOKEN;
 use crate::auth::password::Verdict;
 use crate::auth::AuthUser;
-use crate::domain::account::{parse_delete_password, ChangePassword, Login, Signup, User};
+use crate::domain::account::{parse_delete_password, Account, ChangePassword, Login, Signup, User};
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult, FieldError, ACCOUNT_DISABLED};
 use crate::store::NewAccount;
@@ -53,6 +54,15 @@ fn client_ip(extensions: &Extensions) -> String {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |ConnectInfo(addr)| addr.ip().to_string())
+}
+
+/// The caller's stored account; gone since the token was admitted means the token is dead.
+async fn caller_account(state: &AppState, user: &AuthUser) -> ApiResult<Account> {
+    state
+        .store
+        .account_by_id(&user.id)
+        .await?
+        .ok_or(ApiError::Unauthorized(INVALID_TOKEN))
 }
 
 fn token_for(state: &AppState, user_id: &str, email: Option<&str>, version: i32) -> ApiResult<TokenResponse> {
@@ -186,11 +196,7 @@ pub async fn login(
     responses((status = 200, description = "The caller's account", body = User), doc::AuthErrors, doc::ServerErrors)
 )]
 pub async fn me(State(state): State<Arc<AppState>>, user: AuthUser) -> ApiResult<Json<User>> {
-    let account = state
-        .store
-        .account_by_id(&user.id)
-        .await?
-        .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    let account = caller_account(&state, &user).await?;
     Ok(Json(account.user))
 }
 
@@ -215,11 +221,7 @@ pub async fn change_password(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<TokenResponse>> {
     let change = ChangePassword::parse(&body)?;
-    let account = state
-        .store
-        .account_by_id(&user.id)
-        .await?
-        .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    let account = caller_account(&state, &user).await?;
     // An external identity has no password here, so no current password can be right.
     let Some(hash) = account.password_hash.clone() else {
         return Err(ApiError::Forbidden(INCORRECT_PASSWORD));
@@ -237,7 +239,7 @@ pub async fn change_password(
         .store
         .set_password(&user.id, &fresh, true)
         .await?
-        .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+        .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
     state.accounts.invalidate(&user.id);
     Ok(Json(token_for(
         &state,
@@ -270,11 +272,7 @@ pub async fn delete_me(
     user: AuthUser,
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> ApiResult<StatusCode> {
-    let account = state
-        .store
-        .account_by_id(&user.id)
-        .await?
-        .ok_or(ApiError::Unauthorized(crate::auth::accounts::INVALID_TOKEN))?;
+    let account = caller_account(&state, &user).await?;
     if let Some(hash) = account.password_hash {
         let password = match body {
             Some(body) => parse_delete_password(&body)?,
