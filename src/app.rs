@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::get;
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
@@ -35,6 +35,10 @@ pub struct AppState {
     pub accounts: AccountCache,
     pub login_limiter: RateLimiter,
     pub signup_limiter: RateLimiter,
+    /// How long an `Idempotency-Key`'s answer is kept.
+    pub idempotency_ttl: Duration,
+    /// How long tombstones are kept, and so how old a sync cursor may be.
+    pub sync_retention: Duration,
 }
 
 impl AppState {
@@ -54,6 +58,8 @@ impl AppState {
             accounts: AccountCache::default(),
             login_limiter: RateLimiter::per_minute(config.login_limit_per_minute),
             signup_limiter: RateLimiter::per_minute(config.signup_limit_per_minute),
+            idempotency_ttl: config.idempotency_ttl,
+            sync_retention: config.sync_retention,
         })
     }
 }
@@ -70,8 +76,19 @@ fn cors(origins: &[HeaderValue]) -> CorsLayer {
             Method::DELETE,
             Method::OPTIONS,
         ])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .expose_headers([http::TOTAL_COUNT.clone(), header::LOCATION])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            http::TOTAL_COUNT.clone(),
+            header::LOCATION,
+            header::ETAG,
+            http::conditional::IDEMPOTENT_REPLAYED.clone(),
+        ])
         .max_age(Duration::from_secs(600))
 }
 
@@ -133,6 +150,30 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+/// How often expired idempotency keys and old tombstones are removed.
+const UPKEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// Removes expired idempotency keys and tombstones older than the sync retention, now and then
+/// every [`UPKEEP_EVERY`], until the returned task is aborted. Several instances doing it at once
+/// is harmless.
+pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            every.tick().await;
+            let now = crate::domain::Timestamp::now();
+            let retention = i64::try_from(state.sync_retention.as_micros()).unwrap_or(i64::MAX);
+            let horizon =
+                crate::domain::Timestamp::from_micros(now.as_micros().saturating_sub(retention)).unwrap_or(now);
+            match state.store.purge(now, horizon).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "purged expired idempotency keys and tombstones"),
+                Err(e) => tracing::warn!(error = %e, "purge of expired idempotency keys and tombstones failed"),
+            }
+        }
+    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -237,12 +237,14 @@ async fn serve(config: Config) -> Result<(), Failure> {
         Database::Sqlite(path) => format!("SQLite ({})", path.display()),
     };
     tracing::info!(address = %local, database = %backend, "listening on http://{local} (web app: http://{local}/app/)");
+    let upkeep = app::spawn_upkeep(state.clone());
     let result = app::serve(
         listener,
         app::router(state, &config.cors_origins),
         app::shutdown_signal(),
     )
     .await;
+    upkeep.abort();
     store.close().await;
     result.map_err(|e| fail(format!("server error: {e}"), 1))?;
     tracing::info!("stopped");

@@ -87,6 +87,8 @@ pub struct Config {
     pub auto_migrate: bool,
     pub login_limit_per_minute: u32,
     pub signup_limit_per_minute: u32,
+    pub idempotency_ttl: Duration,
+    pub sync_retention: Duration,
 }
 
 impl Config {
@@ -175,6 +177,18 @@ impl Config {
             None => Duration::from_secs(3),
         };
 
+        let positive_duration = |name: &'static str, default: Duration| match get(name) {
+            Some(v) => parse_duration(&v).filter(|d| !d.is_zero()).ok_or_else(|| {
+                ConfigError::new(
+                    name,
+                    format!("expected seconds or a duration such as 2s, 30m, 24h, 30d, got {v:?}"),
+                )
+            }),
+            None => Ok(default),
+        };
+        let idempotency_ttl = positive_duration("IDEMPOTENCY_TTL", Duration::from_secs(24 * 3600))?;
+        let sync_retention = positive_duration("SYNC_RETENTION", Duration::from_secs(30 * 24 * 3600))?;
+
         let jwks_url = get("AUTH_JWKS_URL");
         if let Some(u) = &jwks_url {
             match url::Url::parse(u) {
@@ -197,6 +211,8 @@ impl Config {
             db_max_connections,
             db_acquire_timeout,
             auto_migrate: parse_bool("AUTO_MIGRATE", get("AUTO_MIGRATE"), true)?,
+            idempotency_ttl,
+            sync_retention,
             login_limit_per_minute: parse_limit("RATE_LIMIT_LOGIN_PER_MINUTE", get("RATE_LIMIT_LOGIN_PER_MINUTE"), 10)?,
             signup_limit_per_minute: parse_limit(
                 "RATE_LIMIT_SIGNUP_PER_MINUTE",

@@ -42,6 +42,10 @@ pub enum ApiError {
     NotFound(&'static str),
     MethodNotAllowed,
     Conflict(&'static str),
+    /// 410: what was asked for is no longer kept.
+    Gone(&'static str),
+    /// 412: an `If-Match` named no current version.
+    PreconditionFailed(&'static str),
     PayloadTooLarge,
     UnsupportedMediaType,
     Validation(Vec<FieldError>),
@@ -74,6 +78,8 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -111,7 +117,11 @@ impl IntoResponse for ApiError {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 res
             }
-            Self::Forbidden(msg) | Self::NotFound(msg) | Self::Conflict(msg) => detail_response(status, msg),
+            Self::Forbidden(msg)
+            | Self::NotFound(msg)
+            | Self::Conflict(msg)
+            | Self::Gone(msg)
+            | Self::PreconditionFailed(msg) => detail_response(status, msg),
             Self::MethodNotAllowed => detail_response(status, "Method Not Allowed"),
             Self::PayloadTooLarge => detail_response(status, "Request body too large (limit 64 KiB)"),
             Self::UnsupportedMediaType => detail_response(status, "Content-Type must be application/json"),
@@ -148,6 +158,8 @@ impl From<StoreError> for ApiError {
                 "Category not found",
                 "category_not_found",
             )),
+            // The key's claim was taken over while this request ran: another copy of it is running.
+            StoreError::ClaimLost => Self::Conflict(crate::http::idempotency::IN_PROGRESS),
             StoreError::Other(cause) => Self::Internal(cause),
         }
     }

@@ -75,7 +75,14 @@ async fn migrations_round_trip(app: &TestApp) {
         .iter()
         .map(|m| (m.version, m.name.as_str(), m.applied))
         .collect();
-    assert_eq!(names, [(1, "users", true), (2, "tasks and categories", true)]);
+    assert_eq!(
+        names,
+        [
+            (1, "users", true),
+            (2, "tasks and categories", true),
+            (3, "sync and idempotency", true)
+        ]
+    );
 
     app.store.migrate_down(1).await.unwrap();
     let states: Vec<bool> = app
@@ -86,7 +93,7 @@ async fn migrations_round_trip(app: &TestApp) {
         .iter()
         .map(|m| m.applied)
         .collect();
-    assert_eq!(states, [true, false]);
+    assert_eq!(states, [true, true, false]);
     app.store.migrate_down(5).await.unwrap();
     let states: Vec<bool> = app
         .store
@@ -96,7 +103,7 @@ async fn migrations_round_trip(app: &TestApp) {
         .iter()
         .map(|m| m.applied)
         .collect();
-    assert_eq!(states, [false, false], "down to zero");
+    assert_eq!(states, [false, false, false], "down to zero");
     assert!(
         app.store.account_by_email("before@example.com").await.is_err(),
         "the tables are gone"
@@ -112,7 +119,7 @@ async fn migrations_round_trip(app: &TestApp) {
         .iter()
         .map(|m| m.applied)
         .collect();
-    assert_eq!(states, [true, true]);
+    assert_eq!(states, [true, true, true]);
     // The schema works again from scratch.
     app.state.accounts.invalidate(&user.id);
     let again = app.signup("before@example.com").await;

@@ -985,10 +985,10 @@ async fn deleting_the_account_deletes_its_data(app: &TestApp) {
     let uid = user.id.as_str();
     assert!(app.store.account_by_id(uid).await.unwrap().is_none());
     let query = taskapi::domain::task::TaskQuery::default();
-    let (tasks, total) = app.store.list_tasks(uid, &query).await.unwrap();
+    let (tasks, total, _) = app.store.list_tasks(uid, &query).await.unwrap();
     assert!(tasks.is_empty() && total == 0, "tasks removed");
     assert!(
-        app.store.list_categories(uid).await.unwrap().is_empty(),
+        app.store.list_categories(uid).await.unwrap().0.is_empty(),
         "categories removed"
     );
     let (tasks, _) = list(app, &stays, "").await;

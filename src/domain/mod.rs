@@ -4,6 +4,7 @@
 pub mod account;
 pub mod body;
 pub mod category;
+pub mod sync;
 pub mod task;
 pub mod time;
 

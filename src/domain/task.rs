@@ -291,15 +291,7 @@ impl TaskQuery {
                         "enum",
                     )
                 }),
-                "limit" => match value.parse::<i64>() {
-                    Ok(n) if (1..=LIST_LIMIT_MAX).contains(&n) => {
-                        query.limit = n;
-                        Ok(())
-                    }
-                    Ok(n) if n < 1 => Err(FieldError::query("limit", "Input should be greater than or equal to 1", "greater_than_equal")),
-                    Ok(_) => Err(FieldError::query("limit", "Input should be less than or equal to 1000", "less_than_equal")),
-                    Err(_) => Err(FieldError::query("limit", "Input should be a valid integer", "int_parsing")),
-                },
+                "limit" => query_limit(value).map(|n| query.limit = n),
                 "offset" => match value.parse::<i64>() {
                     Ok(n) if n >= 0 => {
                         query.offset = n;
@@ -319,6 +311,28 @@ impl TaskQuery {
         } else {
             Err(ApiError::Validation(errors))
         }
+    }
+}
+
+/// A `limit` query parameter: 1..=1000.
+pub fn query_limit(value: &str) -> Result<i64, FieldError> {
+    match value.parse::<i64>() {
+        Ok(n) if (1..=LIST_LIMIT_MAX).contains(&n) => Ok(n),
+        Ok(n) if n < 1 => Err(FieldError::query(
+            "limit",
+            "Input should be greater than or equal to 1",
+            "greater_than_equal",
+        )),
+        Ok(_) => Err(FieldError::query(
+            "limit",
+            "Input should be less than or equal to 1000",
+            "less_than_equal",
+        )),
+        Err(_) => Err(FieldError::query(
+            "limit",
+            "Input should be a valid integer",
+            "int_parsing",
+        )),
     }
 }
 

@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use super::conditional::{answer, etag, list_etag, not_modified, written, IfMatch, IfNoneMatch};
+use super::idempotency::{self, Begun};
 use super::json::JsonBody;
 use super::openapi as doc;
 use super::{location, ResourceId};
@@ -15,8 +17,18 @@ use crate::auth::OwnerScope;
 use crate::domain::category::{Category, CategoryChanges, NewCategory};
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult};
+use crate::store::{Remember, Versioned, Written};
 
 const NOT_FOUND: ApiError = ApiError::NotFound("Category not found");
+const STALE: ApiError = ApiError::PreconditionFailed("Precondition failed: the category has changed");
+
+fn settled<T>(w: Written<T>) -> ApiResult<T> {
+    written(w, NOT_FOUND, STALE)
+}
+
+fn ok(category: &Versioned<Category>) -> Response {
+    answer(StatusCode::OK, category, None).into_response()
+}
 
 /// The caller's categories, sorted by name ignoring case.
 #[utoipa::path(
@@ -24,16 +36,33 @@ const NOT_FOUND: ApiError = ApiError::NotFound("Category not found");
     path = "/api/{user_id}/categories",
     operation_id = "listCategories",
     tag = "categories",
-    params(doc::UserPath),
+    params(doc::UserPath, doc::IfNoneMatchHeader),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Every category of the caller", body = [Category]),
+        (status = 200, description = "Every category of the caller", body = [Category], headers(("ETag" = String, description = "Weak: changes whenever anything in this answer could"))),
+        (status = 304, response = doc::NotModified),
         doc::AuthErrors,
         doc::ServerErrors,
     )
 )]
-pub async fn list(State(state): State<Arc<AppState>>, owner: OwnerScope) -> ApiResult<Json<Vec<Category>>> {
-    Ok(Json(state.store.list_categories(owner.user_id()).await?))
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    owner: OwnerScope,
+    if_none_match: IfNoneMatch,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    if if_none_match.is_present() {
+        let tag = list_etag(state.store.latest_change(owner.user_id()).await?, raw.as_deref());
+        if if_none_match.matches(&tag) {
+            return Ok(not_modified(&tag));
+        }
+    }
+    let (categories, head) = state.store.list_categories(owner.user_id()).await?;
+    let mut res = Json(categories).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&list_etag(head, raw.as_deref())) {
+        res.headers_mut().insert(header::ETAG, tag);
+    }
+    Ok(res)
 }
 
 /// Create a category.
@@ -42,11 +71,11 @@ pub async fn list(State(state): State<Arc<AppState>>, owner: OwnerScope) -> ApiR
     path = "/api/{user_id}/categories",
     operation_id = "createCategory",
     tag = "categories",
-    params(doc::UserPath),
+    params(doc::UserPath, doc::IdempotencyKeyHeader),
     security(("bearer" = [])),
     request_body = doc::CategoryCreate,
     responses(
-        (status = 201, description = "The new category", body = Category, headers(("Location" = String, description = "The new category's URL, `/api/{user_id}/categories/{id}`"))),
+        (status = 201, description = "The new category (or, with `Idempotent-Replayed: true`, the first answer to this key)", body = Category, headers(("Location" = String, description = "The new category's URL, `/api/{user_id}/categories/{id}`"), ("ETag" = String, description = "The category's strong ETag"))),
         doc::AuthErrors,
         (status = 409, response = doc::Conflict),
         doc::BodyErrors,
@@ -56,15 +85,30 @@ pub async fn list(State(state): State<Arc<AppState>>, owner: OwnerScope) -> ApiR
 pub async fn create(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
+    headers: HeaderMap,
+    uri: Uri,
     JsonBody(body): JsonBody,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let category = NewCategory::parse(&body)?;
-    let category = state
+    let user = owner.user_id();
+    let claim = match idempotency::begin(&state, user, &headers, &Method::POST, uri.path(), Some(&body)).await? {
+        Begun::Replay(res) => return Ok(res),
+        Begun::Run(claim) => claim,
+    };
+    let render = |c: &Versioned<Category>| {
+        let url = location(user, "categories", c.value.id)
+            .to_str()
+            .ok()
+            .map(str::to_owned);
+        answer(StatusCode::CREATED, c, url)
+    };
+    let remember = claim.as_ref().map(|claim| Remember { claim, render: &render });
+    let result = state
         .store
-        .create_category(owner.user_id(), &category, Timestamp::now())
-        .await?;
-    let location = location(owner.user_id(), "categories", category.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(category)))
+        .create_category(user, &category, Timestamp::now(), remember)
+        .await;
+    let category = idempotency::settle(&state, claim.as_ref(), result.map_err(ApiError::from)).await?;
+    Ok(render(&category).into_response())
 }
 
 /// One category.
@@ -73,10 +117,11 @@ pub async fn create(
     path = "/api/{user_id}/categories/{id}",
     operation_id = "getCategory",
     tag = "categories",
-    params(doc::CategoryPath),
+    params(doc::CategoryPath, doc::IfNoneMatchHeader),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The category", body = Category),
+        (status = 200, description = "The category", body = Category, headers(("ETag" = String, description = "The category's strong ETag"))),
+        (status = 304, response = doc::NotModified),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::ValidationFailed),
@@ -87,27 +132,28 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
-) -> ApiResult<Json<Category>> {
-    state
-        .store
-        .category(owner.user_id(), id)
-        .await?
-        .map(Json)
-        .ok_or(NOT_FOUND)
+    if_none_match: IfNoneMatch,
+) -> ApiResult<Response> {
+    let category = state.store.category(owner.user_id(), id).await?.ok_or(NOT_FOUND)?;
+    let tag = etag(category.version);
+    if if_none_match.matches(&tag) {
+        return Ok(not_modified(&tag));
+    }
+    Ok(ok(&category))
 }
 
 async fn update(
     state: &AppState,
     owner: &OwnerScope,
     id: uuid::Uuid,
+    if_match: &IfMatch,
     changes: CategoryChanges,
-) -> ApiResult<Json<Category>> {
-    state
+) -> ApiResult<Response> {
+    let w = state
         .store
-        .update_category(owner.user_id(), id, &changes, Timestamp::now())
-        .await?
-        .map(Json)
-        .ok_or(NOT_FOUND)
+        .update_category(owner.user_id(), id, &changes, Timestamp::now(), if_match.expected())
+        .await?;
+    Ok(ok(&settled(w)?))
 }
 
 /// Update a category; `name` is required, `color` left out is unchanged.
@@ -116,13 +162,14 @@ async fn update(
     path = "/api/{user_id}/categories/{id}",
     operation_id = "replaceCategory",
     tag = "categories",
-    params(doc::CategoryPath),
+    params(doc::CategoryPath, doc::IfMatchHeader),
     security(("bearer" = [])),
     request_body = doc::CategoryReplace,
     responses(
-        (status = 200, description = "The category as updated", body = Category),
+        (status = 200, description = "The category as updated", body = Category, headers(("ETag" = String, description = "The category's strong ETag"))),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
+        (status = 412, response = doc::PreconditionFailed),
         (status = 409, response = doc::Conflict),
         doc::BodyErrors,
         doc::ServerErrors,
@@ -132,9 +179,10 @@ pub async fn replace(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
+    if_match: IfMatch,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Category>> {
-    update(&state, &owner, id, CategoryChanges::parse(&body, true)?).await
+) -> ApiResult<Response> {
+    update(&state, &owner, id, &if_match, CategoryChanges::parse(&body, true)?).await
 }
 
 /// Update some fields of a category.
@@ -143,13 +191,14 @@ pub async fn replace(
     path = "/api/{user_id}/categories/{id}",
     operation_id = "patchCategory",
     tag = "categories",
-    params(doc::CategoryPath),
+    params(doc::CategoryPath, doc::IfMatchHeader),
     security(("bearer" = [])),
     request_body = doc::CategoryPatch,
     responses(
-        (status = 200, description = "The category as updated", body = Category),
+        (status = 200, description = "The category as updated", body = Category, headers(("ETag" = String, description = "The category's strong ETag"))),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
+        (status = 412, response = doc::PreconditionFailed),
         (status = 409, response = doc::Conflict),
         doc::BodyErrors,
         doc::ServerErrors,
@@ -159,9 +208,10 @@ pub async fn patch(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
+    if_match: IfMatch,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Category>> {
-    update(&state, &owner, id, CategoryChanges::parse(&body, false)?).await
+) -> ApiResult<Response> {
+    update(&state, &owner, id, &if_match, CategoryChanges::parse(&body, false)?).await
 }
 
 /// Delete a category; its tasks are kept, with `category_id: null`.
@@ -170,12 +220,13 @@ pub async fn patch(
     path = "/api/{user_id}/categories/{id}",
     operation_id = "deleteCategory",
     tag = "categories",
-    params(doc::CategoryPath),
+    params(doc::CategoryPath, doc::IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The category is deleted"),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
+        (status = 412, response = doc::PreconditionFailed),
         (status = 422, response = doc::ValidationFailed),
         doc::ServerErrors,
     )
@@ -184,10 +235,11 @@ pub async fn delete(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
+    if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_category(owner.user_id(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(NOT_FOUND)
-    }
+    let w = state
+        .store
+        .delete_category(owner.user_id(), id, Timestamp::now(), if_match.expected())
+        .await?;
+    settled(w).map(|()| StatusCode::NO_CONTENT)
 }

@@ -15,10 +15,13 @@ use crate::error::{ApiError, FieldError};
 
 pub mod auth;
 pub mod categories;
+pub mod conditional;
+pub mod idempotency;
 pub mod json;
 pub mod middleware;
 pub mod openapi;
 pub mod service;
+pub mod sync;
 pub mod tasks;
 pub mod webapp;
 
@@ -75,6 +78,7 @@ pub fn api_router() -> Router<Arc<AppState>> {
                 .delete(tasks::delete),
         )
         .route("/api/{user_id}/tasks/{id}/complete", patch(tasks::toggle))
+        .route("/api/{user_id}/sync", get(sync::sync))
         .route(
             "/api/{user_id}/categories",
             get(categories::list).post(categories::create),

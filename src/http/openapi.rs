@@ -56,6 +56,7 @@ use crate::error::ApiError;
         crate::http::categories::replace,
         crate::http::categories::patch,
         crate::http::categories::delete,
+        crate::http::sync::sync,
         crate::http::service::root,
         crate::http::service::health,
         crate::http::service::ready,
@@ -64,7 +65,7 @@ use crate::error::ApiError;
         redoc,
     ),
     components(
-        schemas(ErrorDetail, ValidationError, ValidationItem, LocPart, NotReady),
+        schemas(ErrorDetail, ValidationError, ValidationItem, LocPart, NotReady, crate::http::sync::SyncAnswer, crate::http::sync::Deleted),
         responses(
             Unauthorized,
             Forbidden,
@@ -75,7 +76,11 @@ use crate::error::ApiError;
             ValidationFailed,
             TooManyRequests,
             InternalError,
-            Unavailable
+            Unavailable,
+            NotModified,
+            PreconditionFailed,
+            KeyInProgress,
+            CursorExpired
         ),
     ),
     modifiers(&BearerScheme, &OptionalBodies),
@@ -83,6 +88,7 @@ use crate::error::ApiError;
         (name = "auth", description = "Accounts and tokens"),
         (name = "tasks", description = "The caller's tasks"),
         (name = "categories", description = "The caller's categories"),
+        (name = "sync", description = "Delta sync: every change after a cursor, in the caller's change order"),
         (name = "service", description = "Service information, health and documentation"),
     )
 )]
@@ -309,6 +315,28 @@ error_response!(
     detail("The database cannot be reached, or no connection came free in time.")
 );
 
+error_response!(
+    NotModified,
+    ResponseBuilder::new()
+        .description("`If-None-Match` names the current ETag: no body.")
+        .header(
+            "ETag",
+            header(ObjectBuilder::new().schema_type(Type::String), "The current ETag.")
+        )
+);
+error_response!(
+    PreconditionFailed,
+    detail("`If-Match` names no current ETag of the object: nothing was written.")
+);
+error_response!(
+    KeyInProgress,
+    detail("A request with this `Idempotency-Key` is still running; retry later to get its answer.")
+);
+error_response!(
+    CursorExpired,
+    detail("The cursor is older than the sync retention: sync again without `since`.")
+);
+
 fn refer(names: &[(&str, &str)]) -> BTreeMap<String, RefOr<ApiResponse>> {
     names
         .iter()
@@ -379,6 +407,50 @@ pub struct CategoryPath {
     pub user_id: String,
     /// The category's id.
     pub id: Uuid,
+}
+
+/// `If-Match` on a write: the write happens only when one of the listed ETags is current.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// `*`, or a comma-separated list of quoted ETags (`"12", "15"`). None current: 412; malformed: 422.
+    #[param(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
+
+/// `If-None-Match` on a read: 304 when one of the listed ETags is current.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfNoneMatchHeader {
+    /// `*`, or a comma-separated list of quoted ETags.
+    #[param(rename = "If-None-Match")]
+    pub if_none_match: Option<String>,
+}
+
+/// `Idempotency-Key`: a retry with the same key gets the first answer again, with
+/// `Idempotent-Replayed: true`, and writes nothing.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// 1 to 255 printable ASCII characters, unique per request (a UUID, say). Kept 24 hours.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[ -~]{1,255}$"
+    )]
+    pub idempotency_key: Option<String>,
+}
+
+/// `GET /api/{user_id}/sync`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SyncQuery {
+    /// The `cursor` of an earlier answer; without it, the whole state.
+    pub since: Option<String>,
+    /// At most this many objects per answer.
+    #[param(minimum = 1, maximum = 1000, default = 500)]
+    pub limit: Option<i64>,
 }
 
 fn sort_schema() -> Schema {

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use super::conditional::{answer, etag, list_etag, not_modified, written, IfMatch, IfNoneMatch};
+use super::idempotency::{self, Begun};
 use super::json::JsonBody;
 use super::openapi as doc;
 use super::{location, ResourceId, TOTAL_COUNT};
@@ -15,8 +17,18 @@ use crate::auth::OwnerScope;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult};
+use crate::store::{Remember, Versioned, Written};
 
 const NOT_FOUND: ApiError = ApiError::NotFound("Task not found");
+const STALE: ApiError = ApiError::PreconditionFailed("Precondition failed: the task has changed");
+
+fn settled<T>(w: Written<T>) -> ApiResult<T> {
+    written(w, NOT_FOUND, STALE)
+}
+
+fn ok(task: &Versioned<Task>) -> Response {
+    answer(StatusCode::OK, task, None).into_response()
+}
 
 /// The caller's tasks, filtered, sorted and paged.
 #[utoipa::path(
@@ -24,10 +36,11 @@ const NOT_FOUND: ApiError = ApiError::NotFound("Task not found");
     path = "/api/{user_id}/tasks",
     operation_id = "listTasks",
     tag = "tasks",
-    params(doc::UserPath, doc::TaskListQuery),
+    params(doc::UserPath, doc::TaskListQuery, doc::IfNoneMatchHeader),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "One page of the matching tasks", body = [Task], headers(("X-Total-Count" = u64, description = "How many tasks match the filters, before paging"))),
+        (status = 200, description = "One page of the matching tasks", body = [Task], headers(("X-Total-Count" = u64, description = "How many tasks match the filters, before paging"), ("ETag" = String, description = "Weak: changes whenever anything in this answer could"))),
+        (status = 304, response = doc::NotModified),
         doc::AuthErrors,
         (status = 422, response = doc::ValidationFailed),
         doc::ServerErrors,
@@ -36,13 +49,24 @@ const NOT_FOUND: ApiError = ApiError::NotFound("Task not found");
 pub async fn list(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
-    RawQuery(query): RawQuery,
-) -> ApiResult<impl IntoResponse> {
-    let query = TaskQuery::parse(query.as_deref())?;
-    let (tasks, total) = state.store.list_tasks(owner.user_id(), &query).await?;
+    if_none_match: IfNoneMatch,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let query = TaskQuery::parse(raw.as_deref())?;
+    if if_none_match.is_present() {
+        // Cheap revalidation: one indexed read of the owner's latest change, no page.
+        let tag = list_etag(state.store.latest_change(owner.user_id()).await?, raw.as_deref());
+        if if_none_match.matches(&tag) {
+            return Ok(not_modified(&tag));
+        }
+    }
+    let (tasks, total, head) = state.store.list_tasks(owner.user_id(), &query).await?;
     let mut headers = HeaderMap::new();
     headers.insert(&TOTAL_COUNT, HeaderValue::from(total));
-    Ok((headers, Json(tasks)))
+    if let Ok(tag) = HeaderValue::from_str(&list_etag(head, raw.as_deref())) {
+        headers.insert(header::ETAG, tag);
+    }
+    Ok((headers, Json(tasks)).into_response())
 }
 
 /// Create a task.
@@ -51,12 +75,13 @@ pub async fn list(
     path = "/api/{user_id}/tasks",
     operation_id = "createTask",
     tag = "tasks",
-    params(doc::UserPath),
+    params(doc::UserPath, doc::IdempotencyKeyHeader),
     security(("bearer" = [])),
     request_body = doc::TaskCreate,
     responses(
-        (status = 201, description = "The new task", body = Task, headers(("Location" = String, description = "The new task's URL, `/api/{user_id}/tasks/{id}`"))),
+        (status = 201, description = "The new task (or, with `Idempotent-Replayed: true`, the first answer to this key)", body = Task, headers(("Location" = String, description = "The new task's URL, `/api/{user_id}/tasks/{id}`"), ("ETag" = String, description = "The task's strong ETag"))),
         doc::AuthErrors,
+        (status = 409, response = doc::KeyInProgress),
         doc::BodyErrors,
         doc::ServerErrors,
     )
@@ -64,15 +89,24 @@ pub async fn list(
 pub async fn create(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
+    headers: HeaderMap,
+    uri: Uri,
     JsonBody(body): JsonBody,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let task = NewTask::parse(&body)?;
-    let task = state
-        .store
-        .create_task(owner.user_id(), &task, Timestamp::now())
-        .await?;
-    let location = location(owner.user_id(), "tasks", task.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(task)))
+    let user = owner.user_id();
+    let claim = match idempotency::begin(&state, user, &headers, &Method::POST, uri.path(), Some(&body)).await? {
+        Begun::Replay(res) => return Ok(res),
+        Begun::Run(claim) => claim,
+    };
+    let render = |t: &Versioned<Task>| {
+        let url = location(user, "tasks", t.value.id).to_str().ok().map(str::to_owned);
+        answer(StatusCode::CREATED, t, url)
+    };
+    let remember = claim.as_ref().map(|claim| Remember { claim, render: &render });
+    let result = state.store.create_task(user, &task, Timestamp::now(), remember).await;
+    let task = idempotency::settle(&state, claim.as_ref(), result.map_err(ApiError::from)).await?;
+    Ok(render(&task).into_response())
 }
 
 /// One task.
@@ -81,10 +115,11 @@ pub async fn create(
     path = "/api/{user_id}/tasks/{id}",
     operation_id = "getTask",
     tag = "tasks",
-    params(doc::TaskPath),
+    params(doc::TaskPath, doc::IfNoneMatchHeader),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The task", body = Task),
+        (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "The task's strong ETag"))),
+        (status = 304, response = doc::NotModified),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
         (status = 422, response = doc::ValidationFailed),
@@ -95,17 +130,28 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
-) -> ApiResult<Json<Task>> {
-    state.store.task(owner.user_id(), id).await?.map(Json).ok_or(NOT_FOUND)
+    if_none_match: IfNoneMatch,
+) -> ApiResult<Response> {
+    let task = state.store.task(owner.user_id(), id).await?.ok_or(NOT_FOUND)?;
+    let tag = etag(task.version);
+    if if_none_match.matches(&tag) {
+        return Ok(not_modified(&tag));
+    }
+    Ok(ok(&task))
 }
 
-async fn update(state: &AppState, owner: &OwnerScope, id: uuid::Uuid, changes: TaskChanges) -> ApiResult<Json<Task>> {
-    state
+async fn update(
+    state: &AppState,
+    owner: &OwnerScope,
+    id: uuid::Uuid,
+    if_match: &IfMatch,
+    changes: TaskChanges,
+) -> ApiResult<Response> {
+    let w = state
         .store
-        .update_task(owner.user_id(), id, &changes, Timestamp::now())
-        .await?
-        .map(Json)
-        .ok_or(NOT_FOUND)
+        .update_task(owner.user_id(), id, &changes, Timestamp::now(), if_match.expected())
+        .await?;
+    Ok(ok(&settled(w)?))
 }
 
 /// Update a task; `title` is required, other fields left out are unchanged.
@@ -114,13 +160,14 @@ async fn update(state: &AppState, owner: &OwnerScope, id: uuid::Uuid, changes: T
     path = "/api/{user_id}/tasks/{id}",
     operation_id = "replaceTask",
     tag = "tasks",
-    params(doc::TaskPath),
+    params(doc::TaskPath, doc::IfMatchHeader),
     security(("bearer" = [])),
     request_body = doc::TaskReplace,
     responses(
-        (status = 200, description = "The task as updated", body = Task),
+        (status = 200, description = "The task as updated", body = Task, headers(("ETag" = String, description = "The task's strong ETag"))),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
+        (status = 412, response = doc::PreconditionFailed),
         doc::BodyErrors,
         doc::ServerErrors,
     )
@@ -129,9 +176,10 @@ pub async fn replace(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
+    if_match: IfMatch,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Task>> {
-    update(&state, &owner, id, TaskChanges::parse(&body, true)?).await
+) -> ApiResult<Response> {
+    update(&state, &owner, id, &if_match, TaskChanges::parse(&body, true)?).await
 }
 
 /// Update some fields of a task.
@@ -140,13 +188,14 @@ pub async fn replace(
     path = "/api/{user_id}/tasks/{id}",
     operation_id = "patchTask",
     tag = "tasks",
-    params(doc::TaskPath),
+    params(doc::TaskPath, doc::IfMatchHeader),
     security(("bearer" = [])),
     request_body = doc::TaskPatch,
     responses(
-        (status = 200, description = "The task as updated", body = Task),
+        (status = 200, description = "The task as updated", body = Task, headers(("ETag" = String, description = "The task's strong ETag"))),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
+        (status = 412, response = doc::PreconditionFailed),
         doc::BodyErrors,
         doc::ServerErrors,
     )
@@ -155,9 +204,10 @@ pub async fn patch(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
+    if_match: IfMatch,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Task>> {
-    update(&state, &owner, id, TaskChanges::parse(&body, false)?).await
+) -> ApiResult<Response> {
+    update(&state, &owner, id, &if_match, TaskChanges::parse(&body, false)?).await
 }
 
 /// Delete a task.
@@ -166,12 +216,13 @@ pub async fn patch(
     path = "/api/{user_id}/tasks/{id}",
     operation_id = "deleteTask",
     tag = "tasks",
-    params(doc::TaskPath),
+    params(doc::TaskPath, doc::IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The task is deleted"),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
+        (status = 412, response = doc::PreconditionFailed),
         (status = 422, response = doc::ValidationFailed),
         doc::ServerErrors,
     )
@@ -180,12 +231,13 @@ pub async fn delete(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
+    if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_task(owner.user_id(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(NOT_FOUND)
-    }
+    let w = state
+        .store
+        .delete_task(owner.user_id(), id, Timestamp::now(), if_match.expected())
+        .await?;
+    settled(w).map(|()| StatusCode::NO_CONTENT)
 }
 
 /// Flip a task's `completed` (atomically: concurrent toggles are never lost).
@@ -194,12 +246,14 @@ pub async fn delete(
     path = "/api/{user_id}/tasks/{id}/complete",
     operation_id = "toggleTask",
     tag = "tasks",
-    params(doc::TaskPath),
+    params(doc::TaskPath, doc::IfMatchHeader, doc::IdempotencyKeyHeader),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The task with `completed` flipped and `completed_at` set or cleared", body = Task),
+        (status = 200, description = "The task with `completed` flipped and `completed_at` set or cleared (or, with `Idempotent-Replayed: true`, the first answer to this key)", body = Task, headers(("ETag" = String, description = "The task's strong ETag"))),
         doc::AuthErrors,
         (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::KeyInProgress),
+        (status = 412, response = doc::PreconditionFailed),
         (status = 422, response = doc::ValidationFailed),
         doc::ServerErrors,
     )
@@ -208,11 +262,23 @@ pub async fn toggle(
     State(state): State<Arc<AppState>>,
     owner: OwnerScope,
     ResourceId(id): ResourceId,
-) -> ApiResult<Json<Task>> {
-    state
+    if_match: IfMatch,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    let user = owner.user_id();
+    let claim = match idempotency::begin(&state, user, &headers, &Method::PATCH, uri.path(), None).await? {
+        Begun::Replay(res) => return Ok(res),
+        Begun::Run(claim) => claim,
+    };
+    let render = |t: &Versioned<Task>| answer(StatusCode::OK, t, None);
+    let remember = claim.as_ref().map(|claim| Remember { claim, render: &render });
+    let result = state
         .store
-        .toggle_task(owner.user_id(), id, Timestamp::now())
-        .await?
-        .map(Json)
-        .ok_or(NOT_FOUND)
+        .toggle_task(user, id, Timestamp::now(), if_match.expected(), remember)
+        .await
+        .map_err(ApiError::from)
+        .and_then(settled);
+    let task = idempotency::settle(&state, claim.as_ref(), result).await?;
+    Ok(render(&task).into_response())
 }

@@ -27,6 +27,8 @@ pub enum StoreError {
     CategoryNameTaken,
     /// A task named a category that is not its owner's.
     UnknownCategory,
+    /// An idempotency claim was taken over before its request finished: nothing was written.
+    ClaimLost,
     Other(String),
 }
 
@@ -37,6 +39,7 @@ impl std::fmt::Display for StoreError {
             Self::EmailTaken => f.write_str("email already registered"),
             Self::CategoryNameTaken => f.write_str("category already exists"),
             Self::UnknownCategory => f.write_str("category not found"),
+            Self::ClaimLost => f.write_str("idempotency claim lost"),
             Self::Other(cause) => f.write_str(cause),
         }
     }
@@ -52,6 +55,8 @@ impl From<sqlx::Error> for StoreError {
             Database(db) => match db.constraint() {
                 Some("users_email_key") => Self::EmailTaken,
                 Some("categories_user_name_key") => Self::CategoryNameTaken,
+                // A category deleted while a task was being moved into it.
+                Some("tasks_category_id_fkey") => Self::UnknownCategory,
                 _ if is_unavailable_code(db.code().as_deref()) => Self::Unavailable(err.to_string()),
                 // SQLite names no constraint; its message names the columns.
                 _ if db.message().contains("categories.user_id, categories.name_key") => Self::CategoryNameTaken,
@@ -108,19 +113,168 @@ pub struct ExternalIdentity<'a> {
     pub name: Option<&'a str>,
 }
 
-/// The storage interface: named after what the application needs, one SQL statement (or one
-/// transaction) per call.
+/// An object with the number of its last change in its owner's change order: its ETag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: i64,
+}
+
+/// An `If-Match` condition on a write: the versions the client holds (empty: none can match).
+/// `If-Match: *` needs no condition: the object only has to exist, as for any write.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a>(pub &'a [i64]);
+
+/// What a conditional or plain write found.
+#[derive(Debug)]
+pub enum Written<T> {
+    Done(T),
+    NotFound,
+    /// The object exists but its version is none of the expected ones; nothing was written.
+    Stale,
+}
+
+impl<T> Written<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Written<U> {
+        match self {
+            Self::Done(v) => Written::Done(f(v)),
+            Self::NotFound => Written::NotFound,
+            Self::Stale => Written::Stale,
+        }
+    }
+}
+
+/// Which of the two kinds of synced object; the number orders them within one change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ObjectKind {
+    Category = 0,
+    Task = 1,
+}
+
+impl ObjectKind {
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(Self::Category),
+            1 => Some(Self::Task),
+            _ => None,
+        }
+    }
+}
+
+/// A place in a user's change order: objects are ordered by (change, kind, id). `after: None`
+/// stands after every object of `change`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub change: i64,
+    pub after: Option<(ObjectKind, Uuid)>,
+}
+
+impl Position {
+    /// Before everything: a sync from the start.
+    pub const START: Self = Self {
+        change: -1,
+        after: None,
+    };
+
+    /// The (change, kind, id) triple an SQL row comparison `>` takes.
+    pub fn key(self) -> (i64, i64, Uuid) {
+        match self.after {
+            Some((kind, id)) => (self.change, kind as i64, id),
+            None => (self.change, i64::MAX, Uuid::max()),
+        }
+    }
+}
+
+/// One answer of delta sync, read in one snapshot.
+#[derive(Debug, Default)]
+pub struct SyncPage {
+    pub tasks: Vec<Task>,
+    pub categories: Vec<Category>,
+    pub deleted_tasks: Vec<Uuid>,
+    pub deleted_categories: Vec<Uuid>,
+    /// Where the next answer starts: the last object returned, or the user's latest change when
+    /// everything up to it was returned.
+    pub next: Option<Position>,
+    pub more: bool,
+}
+
+/// One change in a sync page, before it is sorted into its list.
+#[derive(Debug)]
+pub enum SyncItem {
+    Task(Task),
+    Category(Category),
+    Deleted(ObjectKind, Uuid),
+}
+
+/// Merges what each table returned (each in change order, at most `limit + 1`) into one page.
+pub fn sync_page(mut items: Vec<(Position, SyncItem)>, head: i64, limit: usize) -> SyncPage {
+    items.sort_by_key(|(p, _)| p.key());
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let mut page = SyncPage {
+        next: Some(if more {
+            items.last().map(|(p, _)| *p).unwrap_or(Position {
+                change: head,
+                after: None,
+            })
+        } else {
+            Position {
+                change: head,
+                after: None,
+            }
+        }),
+        more,
+        ..SyncPage::default()
+    };
+    for (_, item) in items {
+        match item {
+            SyncItem::Task(t) => page.tasks.push(t),
+            SyncItem::Category(c) => page.categories.push(c),
+            SyncItem::Deleted(ObjectKind::Task, id) => page.deleted_tasks.push(id),
+            SyncItem::Deleted(ObjectKind::Category, id) => page.deleted_categories.push(id),
+        }
+    }
+    page
+}
+
+/// A 2xx answer kept for an `Idempotency-Key`, replayed byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Who holds an `Idempotency-Key` while its first request runs.
+#[derive(Debug, Clone)]
+pub struct KeyClaim {
+    pub user_id: String,
+    pub key: String,
+    pub claim: Uuid,
+}
+
+/// What claiming a key found.
+#[derive(Debug)]
+pub enum ClaimOutcome {
+    /// New (or expired, or abandoned by a request that died): run the request.
+    Claimed(KeyClaim),
+    /// The first request with this key is still running.
+    InProgress,
+    /// The key was used for another request.
+    Mismatch,
+    Replay(StoredResponse),
+}
+
+/// Stores a write's answer under its key, in the write's own transaction.
+pub struct Remember<'a, T> {
+    pub claim: &'a KeyClaim,
+    pub render: &'a (dyn Fn(&T) -> StoredResponse + Send + Sync),
+}
+
+/// Accounts: local and external identities.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// A trivial query: is the database there?
-    async fn ping(&self) -> StoreResult<()>;
-
-    /// Applies every pending migration (safe to call from several instances at once).
-    async fn migrate_up(&self) -> StoreResult<()>;
-    /// Reverts the last `steps` applied migrations.
-    async fn migrate_down(&self, steps: usize) -> StoreResult<()>;
-    async fn migration_status(&self) -> StoreResult<Vec<migrations::MigrationState>>;
-
+pub trait AccountStore {
     async fn create_account(&self, account: NewAccount) -> StoreResult<Account>;
     async fn account_by_id(&self, id: &str) -> StoreResult<Option<Account>>;
     async fn account_by_email(&self, email: &str) -> StoreResult<Option<Account>>;
@@ -137,37 +291,122 @@ pub trait Store: Send + Sync + 'static {
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
     /// All or nothing: one transaction; emails already present are skipped and counted.
     async fn import_accounts(&self, accounts: &[ImportedAccount]) -> StoreResult<ImportOutcome>;
+}
 
-    async fn create_task(&self, user_id: &str, task: &NewTask, now: Timestamp) -> StoreResult<Task>;
-    async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Task>>;
-    /// One page in the query's order, and the number of tasks matching the filters.
-    async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64)>;
+/// Tasks. Every write takes the next place in the owner's change order, atomically with the
+/// write; `expected` makes it conditional on the task's version, checked in the same statement.
+#[async_trait]
+pub trait TaskStore {
+    async fn create_task(
+        &self,
+        user_id: &str,
+        task: &NewTask,
+        now: Timestamp,
+        remember: Option<Remember<'_, Versioned<Task>>>,
+    ) -> StoreResult<Versioned<Task>>;
+    async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Task>>>;
+    /// One page in the query's order, the number of tasks matching the filters, and the user's
+    /// latest change (read in the same snapshot).
+    async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64, i64)>;
     async fn update_task(
         &self,
         user_id: &str,
         id: Uuid,
         changes: &TaskChanges,
         now: Timestamp,
-    ) -> StoreResult<Option<Task>>;
+        expected: Option<Expected<'_>>,
+    ) -> StoreResult<Written<Versioned<Task>>>;
     /// Flips `completed` in one statement, so concurrent toggles never lose one.
-    async fn toggle_task(&self, user_id: &str, id: Uuid, now: Timestamp) -> StoreResult<Option<Task>>;
-    async fn delete_task(&self, user_id: &str, id: Uuid) -> StoreResult<bool>;
+    async fn toggle_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+        remember: Option<Remember<'_, Versioned<Task>>>,
+    ) -> StoreResult<Written<Versioned<Task>>>;
+    async fn delete_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+    ) -> StoreResult<Written<()>>;
+}
 
-    async fn create_category(&self, user_id: &str, category: &NewCategory, now: Timestamp) -> StoreResult<Category>;
-    async fn category(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Category>>;
-    async fn list_categories(&self, user_id: &str) -> StoreResult<Vec<Category>>;
+/// Categories; writes as for tasks. Deleting one changes its tasks (their category is cleared).
+#[async_trait]
+pub trait CategoryStore {
+    async fn create_category(
+        &self,
+        user_id: &str,
+        category: &NewCategory,
+        now: Timestamp,
+        remember: Option<Remember<'_, Versioned<Category>>>,
+    ) -> StoreResult<Versioned<Category>>;
+    async fn category(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Category>>>;
+    /// Every category by name, and the user's latest change.
+    async fn list_categories(&self, user_id: &str) -> StoreResult<(Vec<Category>, i64)>;
     async fn update_category(
         &self,
         user_id: &str,
         id: Uuid,
         changes: &CategoryChanges,
         now: Timestamp,
-    ) -> StoreResult<Option<Category>>;
-    async fn delete_category(&self, user_id: &str, id: Uuid) -> StoreResult<bool>;
+        expected: Option<Expected<'_>>,
+    ) -> StoreResult<Written<Versioned<Category>>>;
+    async fn delete_category(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+    ) -> StoreResult<Written<()>>;
+}
+
+/// Change order, delta sync, idempotency keys and their upkeep.
+#[async_trait]
+pub trait SyncStore {
+    /// The user's latest change (0 before the first): what list ETags are made of.
+    async fn latest_change(&self, user_id: &str) -> StoreResult<i64>;
+    /// Changes after `from` in change order, at most `limit` objects, tombstones included when
+    /// `deletions` is set.
+    async fn sync(&self, user_id: &str, from: Position, limit: usize, deletions: bool) -> StoreResult<SyncPage>;
+    /// Claims `key` for a request with this fingerprint, or says why not.
+    async fn claim_key(
+        &self,
+        user_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        ttl: std::time::Duration,
+    ) -> StoreResult<ClaimOutcome>;
+    /// Gives a claim up (the request failed): a retry runs again.
+    async fn release_key(&self, claim: &KeyClaim) -> StoreResult<()>;
+    /// Removes expired idempotency keys and tombstones older than `tombstones_before`.
+    async fn purge(&self, now: Timestamp, tombstones_before: Timestamp) -> StoreResult<u64>;
+}
+
+/// The storage interface: named after what the application needs, one SQL statement (or one
+/// transaction) per call.
+#[async_trait]
+pub trait Store: AccountStore + TaskStore + CategoryStore + SyncStore + Send + Sync + 'static {
+    /// A trivial query: is the database there?
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Applies every pending migration (safe to call from several instances at once).
+    async fn migrate_up(&self) -> StoreResult<()>;
+    /// Reverts the last `steps` applied migrations.
+    async fn migrate_down(&self, steps: usize) -> StoreResult<()>;
+    async fn migration_status(&self) -> StoreResult<Vec<migrations::MigrationState>>;
 
     /// Closes the pool; used at shutdown.
     async fn close(&self);
 }
+
+/// How long a claim protects a request that may have died before it finished: after this a
+/// retry takes the key over.
+pub const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Connects to the configured database (creating the SQLite file if needed).
 pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, StoreError> {

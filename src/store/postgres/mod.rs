@@ -1,0 +1,266 @@
+//! The PostgreSQL store (also Neon): native UUID and `timestamptz` columns. One file per
+//! resource; this one holds the connection, the row types and what every file shares.
+
+mod accounts;
+mod categories;
+mod sync;
+mod tasks;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
+use sqlx::Connection;
+use sqlx::{FromRow, QueryBuilder};
+use uuid::Uuid;
+
+use super::migrations::{self, MigrationState};
+use super::{Expected, Store, StoreError, StoreResult, Versioned, Written};
+use crate::config::Config;
+use crate::domain::account::{Account, User};
+use crate::domain::category::Category;
+use crate::domain::task::{Priority, Task, TaskQuery};
+use crate::domain::Timestamp;
+
+// Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
+// the request path, and one cached prepared statement per text.
+macro_rules! account_columns {
+    () => {
+        "id, email, hashed_password, name, is_active, external, token_version, created_at"
+    };
+}
+macro_rules! task_columns {
+    () => {
+        "id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at, change_seq"
+    };
+}
+macro_rules! category_columns {
+    () => {
+        "id, user_id, name, color, created_at, updated_at, change_seq"
+    };
+}
+
+use {account_columns, category_columns, task_columns};
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(options: &PgConnectOptions, config: &Config) -> StoreResult<Self> {
+        // One direct connection first: the pool would only report a timeout, this says why
+        // (refused, unknown host, bad password, no such database).
+        match tokio::time::timeout(config.db_acquire_timeout, PgConnection::connect_with(options)).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => return Err(StoreError::Unavailable(e.to_string())),
+            Err(_) => {
+                return Err(StoreError::Unavailable(format!(
+                    "no answer within {:?}",
+                    config.db_acquire_timeout
+                )))
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(config.db_max_connections)
+            .acquire_timeout(config.db_acquire_timeout)
+            // A ping before every checkout would double the round trips; a dead connection shows
+            // up as an I/O error on its next statement instead, answered 503, and is dropped.
+            .test_before_acquire(false)
+            .idle_timeout(std::time::Duration::from_secs(600))
+            .connect_with(options.clone())
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn ts(dt: DateTime<Utc>) -> Timestamp {
+    Timestamp::from_datetime(dt)
+}
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: String,
+    email: Option<String>,
+    hashed_password: Option<String>,
+    name: Option<String>,
+    is_active: bool,
+    external: bool,
+    token_version: i32,
+    created_at: DateTime<Utc>,
+}
+
+impl From<AccountRow> for Account {
+    fn from(r: AccountRow) -> Self {
+        Account {
+            user: User {
+                user_id: r.id,
+                email: r.email,
+                name: r.name,
+                is_active: r.is_active,
+                created_at: ts(r.created_at),
+            },
+            password_hash: r.hashed_password,
+            token_version: r.token_version,
+            external: r.external,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct TaskRow {
+    id: Uuid,
+    user_id: String,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    priority: i16,
+    due_date: Option<DateTime<Utc>>,
+    category_id: Option<Uuid>,
+    completed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    change_seq: i64,
+}
+
+impl From<TaskRow> for Versioned<Task> {
+    fn from(r: TaskRow) -> Self {
+        let value = Task {
+            id: r.id,
+            user_id: r.user_id,
+            title: r.title,
+            description: r.description,
+            completed: r.completed,
+            // The column's CHECK keeps it in 0..=2.
+            priority: Priority::from_rank(r.priority).unwrap_or_default(),
+            due_date: r.due_date.map(ts),
+            category_id: r.category_id,
+            completed_at: r.completed_at.map(ts),
+            created_at: ts(r.created_at),
+            updated_at: ts(r.updated_at),
+        };
+        Versioned {
+            value,
+            version: r.change_seq,
+        }
+    }
+}
+
+impl From<TaskRow> for Task {
+    fn from(r: TaskRow) -> Self {
+        Versioned::from(r).value
+    }
+}
+
+#[derive(FromRow)]
+struct CountedTaskRow {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    total: i64,
+    head: i64,
+}
+
+#[derive(FromRow)]
+struct CategoryRow {
+    id: Uuid,
+    user_id: String,
+    name: String,
+    color: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    change_seq: i64,
+}
+
+impl From<CategoryRow> for Versioned<Category> {
+    fn from(r: CategoryRow) -> Self {
+        let value = Category {
+            id: r.id,
+            user_id: r.user_id,
+            name: r.name,
+            color: r.color,
+            created_at: ts(r.created_at),
+            updated_at: ts(r.updated_at),
+        };
+        Versioned {
+            value,
+            version: r.change_seq,
+        }
+    }
+}
+
+impl From<CategoryRow> for Category {
+    fn from(r: CategoryRow) -> Self {
+        Versioned::from(r).value
+    }
+}
+
+/// The condition an `If-Match` adds to a statement: `NULL` for none.
+fn expected_versions(expected: Option<Expected<'_>>) -> Option<Vec<i64>> {
+    expected.map(|e| e.0.to_vec())
+}
+
+/// Why a write found no row to change: the object is missing, or its version is not expected.
+fn miss<T>(current: Option<i64>, expected: Option<Expected<'_>>) -> Written<T> {
+    match (current, expected) {
+        (None, _) => Written::NotFound,
+        (Some(v), Some(e)) if !e.0.contains(&v) => Written::Stale,
+        (Some(_), _) => Written::NotFound,
+    }
+}
+
+/// Appends the list filters shared by the page query and the bare count.
+fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: &TaskQuery) {
+    qb.push(" WHERE user_id = ").push_bind(user_id.to_owned());
+    if let Some(completed) = query.completed {
+        qb.push(" AND completed = ").push_bind(completed);
+    }
+    if let Some(priority) = query.priority {
+        qb.push(" AND priority = ").push_bind(priority.rank());
+    }
+    if let Some(category) = query.category_id {
+        qb.push(" AND category_id = ").push_bind(category);
+    }
+    if let Some(q) = &query.q {
+        // strpos matches the text literally: `%` and `_` mean themselves.
+        qb.push(" AND (strpos(lower(title), ").push_bind(q.clone());
+        qb.push(") > 0 OR strpos(lower(coalesce(description, '')), ")
+            .push_bind(q.clone())
+            .push(") > 0)");
+    }
+    if let Some(before) = query.due_before {
+        qb.push(" AND due_date < ").push_bind(before.as_datetime());
+    }
+    if let Some(after) = query.due_after {
+        qb.push(" AND due_date > ").push_bind(after.as_datetime());
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate_up(&self) -> StoreResult<()> {
+        migrations::up(&migrations::POSTGRES, &self.pool).await
+    }
+
+    async fn migrate_down(&self, steps: usize) -> StoreResult<()> {
+        let target = migrations::down_target(&self.migration_status().await?, steps);
+        migrations::down(&migrations::POSTGRES, &self.pool, target).await
+    }
+
+    async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
+        let mut conn = self.pool.acquire().await?;
+        migrations::status(&migrations::POSTGRES, &mut *conn).await
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

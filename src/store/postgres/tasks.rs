@@ -1,0 +1,258 @@
+//! Tasks on PostgreSQL.
+//!
+//! Every write is one statement that starts by taking the owner's next change number
+//! (`WITH seq AS (UPDATE users …)`): the users row is locked first, always, so writers of one user
+//! queue on it and never deadlock on each other's task rows.
+
+use async_trait::async_trait;
+use sqlx::{Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::sync::save_answer;
+use super::{expected_versions, miss, push_task_filters, task_columns, CountedTaskRow, PgStore, TaskRow};
+use crate::domain::body::Patch;
+use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
+use crate::domain::Timestamp;
+use crate::store::{Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned, Written};
+
+/// The first part of every write: the owner's next change number, as `seq.next_seq`.
+macro_rules! next_change {
+    () => {
+        "WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = $2 RETURNING change_seq AS next_seq) "
+    };
+}
+pub(super) use next_change;
+
+#[async_trait]
+impl TaskStore for PgStore {
+    async fn create_task(
+        &self,
+        user_id: &str,
+        t: &NewTask,
+        now: Timestamp,
+        remember: Option<Remember<'_, Versioned<Task>>>,
+    ) -> StoreResult<Versioned<Task>> {
+        // The category check rides in the same statement: no row comes back when the category is
+        // not the owner's.
+        let sql = concat!(
+            next_change!(),
+            "INSERT INTO tasks (",
+            task_columns!(),
+            ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $5 THEN $9 END, $9, $9, seq.next_seq FROM seq \
+             WHERE $8::uuid IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = $8 AND user_id = $2) RETURNING ",
+            task_columns!()
+        );
+        let query = sqlx::query_as::<_, TaskRow>(sql)
+            .bind(Uuid::now_v7())
+            .bind(user_id)
+            .bind(&t.title)
+            .bind(&t.description)
+            .bind(t.completed)
+            .bind(t.priority.rank())
+            .bind(t.due_date.map(Timestamp::as_datetime))
+            .bind(t.category_id)
+            .bind(now.as_datetime());
+        let row = match remember {
+            None => query.fetch_optional(&self.pool).await?,
+            Some(remember) => {
+                let mut tx = self.pool.begin().await?;
+                let row = query.fetch_optional(&mut *tx).await?;
+                if let Some(row) = row {
+                    let task = Versioned::from(row);
+                    save_answer(&mut tx, remember.claim, &(remember.render)(&task)).await?;
+                    tx.commit().await?;
+                    return Ok(task);
+                }
+                None
+            }
+        };
+        row.map(Into::into).ok_or(StoreError::UnknownCategory)
+    }
+
+    async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Task>>> {
+        let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = $1 AND user_id = $2");
+        let row: Option<TaskRow> = sqlx::query_as(sql)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64, i64)> {
+        // The page, the filtered total and the owner's latest change in one round trip and one
+        // snapshot. The total is an uncorrelated subquery, run once: unlike `count(*) OVER ()`, it
+        // lets the page stop after `limit` rows read in index order.
+        let mut qb = QueryBuilder::<Postgres>::new(concat!(
+            "SELECT ",
+            task_columns!(),
+            ", (SELECT change_seq FROM users WHERE id = "
+        ));
+        qb.push_bind(user_id.to_owned())
+            .push(") AS head, (SELECT count(*) FROM tasks");
+        push_task_filters(&mut qb, user_id, query);
+        qb.push(") AS total FROM tasks");
+        push_task_filters(&mut qb, user_id, query);
+        qb.push(" ORDER BY ").push(query.sort.order_by());
+        qb.push(" LIMIT ")
+            .push_bind(query.limit)
+            .push(" OFFSET ")
+            .push_bind(query.offset);
+        let rows: Vec<CountedTaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let (total, head) = match rows.first() {
+            Some(r) => (r.total, r.head),
+            // No row to carry them: ask on their own, the change first (an older change with a
+            // newer answer only makes a client ask again).
+            None => {
+                let head = self.latest_change(user_id).await?;
+                let total = if query.offset > 0 {
+                    let mut qb = QueryBuilder::<Postgres>::new("SELECT count(*) FROM tasks");
+                    push_task_filters(&mut qb, user_id, query);
+                    qb.build_query_scalar().fetch_one(&self.pool).await?
+                } else {
+                    0
+                };
+                (total, head)
+            }
+        };
+        Ok((rows.into_iter().map(|r| r.task.into()).collect(), total, head))
+    }
+
+    async fn update_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        c: &TaskChanges,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+    ) -> StoreResult<Written<Versioned<Task>>> {
+        if c.is_empty() {
+            // Nothing to write; the precondition still applies.
+            let current = self.task(user_id, id).await?;
+            return Ok(match current {
+                Some(t) if expected.is_none_or(|e| e.0.contains(&t.version)) => Written::Done(t),
+                other => miss(other.map(|t| t.version), expected),
+            });
+        }
+        let mut qb =
+            QueryBuilder::<Postgres>::new("WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = ");
+        qb.push_bind(user_id.to_owned())
+            .push(" RETURNING change_seq AS next_seq) UPDATE tasks SET change_seq = seq.next_seq, updated_at = ");
+        qb.push_bind(now.as_datetime());
+        if let Some(title) = &c.title {
+            qb.push(", title = ").push_bind(title.clone());
+        }
+        if let Some(description) = c.description.clone().into_change() {
+            qb.push(", description = ").push_bind(description);
+        }
+        if let Some(priority) = c.priority {
+            qb.push(", priority = ").push_bind(priority.rank());
+        }
+        if let Some(due) = c.due_date.clone().into_change() {
+            qb.push(", due_date = ").push_bind(due.map(Timestamp::as_datetime));
+        }
+        if let Some(category) = c.category_id.clone().into_change() {
+            qb.push(", category_id = ").push_bind(category);
+        }
+        if let Some(completed) = c.completed {
+            qb.push(", completed = ").push_bind(completed);
+            qb.push(", completed_at = CASE WHEN ").push_bind(completed);
+            qb.push(" THEN coalesce(completed_at, ")
+                .push_bind(now.as_datetime())
+                .push(") END");
+        }
+        qb.push(" FROM seq WHERE id = ")
+            .push_bind(id)
+            .push(" AND user_id = ")
+            .push_bind(user_id.to_owned());
+        if let Some(versions) = expected_versions(expected) {
+            qb.push(" AND change_seq = ANY(").push_bind(versions).push(")");
+        }
+        if let Patch::Value(category) = c.category_id {
+            qb.push(" AND EXISTS (SELECT 1 FROM categories WHERE id = ")
+                .push_bind(category);
+            qb.push(" AND user_id = ").push_bind(user_id.to_owned()).push(")");
+        }
+        qb.push(" RETURNING ").push(task_columns!());
+        let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&self.pool).await?;
+        if let Some(row) = row {
+            return Ok(Written::Done(row.into()));
+        }
+        // No row: no such task, a stale version, or a category that is not the owner's.
+        let current = self.task(user_id, id).await?.map(|t| t.version);
+        match miss::<Versioned<Task>>(current, expected) {
+            Written::NotFound if current.is_some() && matches!(c.category_id, Patch::Value(_)) => {
+                Err(StoreError::UnknownCategory)
+            }
+            other => Ok(other),
+        }
+    }
+
+    async fn toggle_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+        remember: Option<Remember<'_, Versioned<Task>>>,
+    ) -> StoreResult<Written<Versioned<Task>>> {
+        let sql = concat!(
+            next_change!(),
+            "UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE $3 END, \
+             updated_at = $3, change_seq = seq.next_seq FROM seq \
+             WHERE id = $1 AND user_id = $2 AND ($4::bigint[] IS NULL OR change_seq = ANY($4)) RETURNING ",
+            task_columns!()
+        );
+        let query = sqlx::query_as::<_, TaskRow>(sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(now.as_datetime())
+            .bind(expected_versions(expected));
+        let row = match remember {
+            None => query.fetch_optional(&self.pool).await?,
+            Some(remember) => {
+                let mut tx = self.pool.begin().await?;
+                let row = query.fetch_optional(&mut *tx).await?;
+                if let Some(row) = row {
+                    let task = Versioned::from(row);
+                    save_answer(&mut tx, remember.claim, &(remember.render)(&task)).await?;
+                    tx.commit().await?;
+                    return Ok(Written::Done(task));
+                }
+                None
+            }
+        };
+        match row {
+            Some(row) => Ok(Written::Done(row.into())),
+            None => Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected)),
+        }
+    }
+
+    async fn delete_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+    ) -> StoreResult<Written<()>> {
+        // The tombstone is written by the same statement, with the same change number.
+        let sql = concat!(
+            next_change!(),
+            ", gone AS (DELETE FROM tasks USING seq WHERE tasks.id = $1 AND tasks.user_id = $2 \
+             AND ($4::bigint[] IS NULL OR tasks.change_seq = ANY($4)) RETURNING tasks.id, seq.next_seq) \
+             INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) \
+             SELECT $2, next_seq, 1, id, $3 FROM gone"
+        );
+        let done = sqlx::query(sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(now.as_datetime())
+            .bind(expected_versions(expected))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() > 0 {
+            return Ok(Written::Done(()));
+        }
+        Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected))
+    }
+}

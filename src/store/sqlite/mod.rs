@@ -1,0 +1,322 @@
+//! The embedded SQLite store: one file, WAL mode, foreign keys on. UUIDs are stored as hyphenated
+//! text and timestamps as INTEGER microseconds since the epoch (exact, and sorted as numbers).
+//! One file per resource; this one holds the connection, the row types and what they share.
+
+mod accounts;
+mod categories;
+mod sync;
+mod tasks;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{FromRow, QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+use super::migrations::{self, MigrationState};
+use super::{Expected, Store, StoreError, StoreResult, Versioned, Written};
+use crate::config::Config;
+use crate::domain::account::{Account, User};
+use crate::domain::category::Category;
+use crate::domain::task::{Priority, Task, TaskQuery};
+use crate::domain::Timestamp;
+
+// Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
+// the request path, and one cached prepared statement per text.
+macro_rules! account_columns {
+    () => {
+        "id, email, hashed_password, name, is_active, external, token_version, created_at"
+    };
+}
+macro_rules! task_columns {
+    () => {
+        "id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at, change_seq"
+    };
+}
+macro_rules! category_columns {
+    () => {
+        "id, user_id, name, color, created_at, updated_at, change_seq"
+    };
+}
+
+use {account_columns, category_columns, task_columns};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(path: &Path, config: &Config) -> StoreResult<Self> {
+        create_private(path)?;
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL loses nothing when the process dies; only a power cut can take
+            // the last commits, and FULL would cost an fsync per write.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(config.db_max_connections.min(8))
+            .acquire_timeout(config.db_acquire_timeout)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+/// The database holds password hashes: create it readable by its owner only. SQLite gives the
+/// `-wal` and `-shm` files the same permissions.
+fn create_private(path: &Path) -> StoreResult<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn ts(micros: i64) -> StoreResult<Timestamp> {
+    Timestamp::from_micros(micros).ok_or_else(|| StoreError::Other(format!("timestamp out of range: {micros}")))
+}
+
+fn opt_ts(micros: Option<i64>) -> StoreResult<Option<Timestamp>> {
+    micros.map(ts).transpose()
+}
+
+fn uuid(text: &str) -> StoreResult<Uuid> {
+    Uuid::try_parse(text).map_err(|_| StoreError::Other(format!("not a UUID in the database: {text:?}")))
+}
+
+fn micros(t: Option<Timestamp>) -> Option<i64> {
+    t.map(Timestamp::as_micros)
+}
+
+fn text(id: Option<Uuid>) -> Option<String> {
+    id.map(|u| u.hyphenated().to_string())
+}
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: String,
+    email: Option<String>,
+    hashed_password: Option<String>,
+    name: Option<String>,
+    is_active: bool,
+    external: bool,
+    token_version: i32,
+    created_at: i64,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+    fn try_from(r: AccountRow) -> StoreResult<Self> {
+        Ok(Account {
+            user: User {
+                user_id: r.id,
+                email: r.email,
+                name: r.name,
+                is_active: r.is_active,
+                created_at: ts(r.created_at)?,
+            },
+            password_hash: r.hashed_password,
+            token_version: r.token_version,
+            external: r.external,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct TaskRow {
+    id: String,
+    user_id: String,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    priority: i16,
+    due_date: Option<i64>,
+    category_id: Option<String>,
+    completed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    change_seq: i64,
+}
+
+impl TryFrom<TaskRow> for Versioned<Task> {
+    type Error = StoreError;
+    fn try_from(r: TaskRow) -> StoreResult<Self> {
+        let value = Task {
+            id: uuid(&r.id)?,
+            user_id: r.user_id,
+            title: r.title,
+            description: r.description,
+            completed: r.completed,
+            priority: Priority::from_rank(r.priority).unwrap_or_default(),
+            due_date: opt_ts(r.due_date)?,
+            category_id: r.category_id.as_deref().map(uuid).transpose()?,
+            completed_at: opt_ts(r.completed_at)?,
+            created_at: ts(r.created_at)?,
+            updated_at: ts(r.updated_at)?,
+        };
+        Ok(Versioned {
+            value,
+            version: r.change_seq,
+        })
+    }
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = StoreError;
+    fn try_from(r: TaskRow) -> StoreResult<Self> {
+        Versioned::try_from(r).map(|v| v.value)
+    }
+}
+
+#[derive(FromRow)]
+struct CountedTaskRow {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    total: i64,
+    head: i64,
+}
+
+#[derive(FromRow)]
+struct CategoryRow {
+    id: String,
+    user_id: String,
+    name: String,
+    color: String,
+    created_at: i64,
+    updated_at: i64,
+    change_seq: i64,
+}
+
+impl TryFrom<CategoryRow> for Versioned<Category> {
+    type Error = StoreError;
+    fn try_from(r: CategoryRow) -> StoreResult<Self> {
+        let value = Category {
+            id: uuid(&r.id)?,
+            user_id: r.user_id,
+            name: r.name,
+            color: r.color,
+            created_at: ts(r.created_at)?,
+            updated_at: ts(r.updated_at)?,
+        };
+        Ok(Versioned {
+            value,
+            version: r.change_seq,
+        })
+    }
+}
+
+impl TryFrom<CategoryRow> for Category {
+    type Error = StoreError;
+    fn try_from(r: CategoryRow) -> StoreResult<Self> {
+        Versioned::try_from(r).map(|v| v.value)
+    }
+}
+
+/// Takes the owner's next change number, first in a write transaction. SQLite has one writer at
+/// a time and a transaction's write lock lasts until its commit, so numbers are taken in commit
+/// order (see sync.rs). `None`: the owner is gone.
+async fn next_change(conn: &mut SqliteConnection, user_id: &str) -> StoreResult<Option<i64>> {
+    let seq = sqlx::query_scalar("UPDATE users SET change_seq = change_seq + 1 WHERE id = ?1 RETURNING change_seq")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(seq)
+}
+
+/// `AND change_seq IN (…)` for an `If-Match`; nothing without one.
+fn push_expected(qb: &mut QueryBuilder<'_, Sqlite>, expected: Option<Expected<'_>>) {
+    if let Some(Expected(versions)) = expected {
+        qb.push(" AND change_seq IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(versions).unwrap_or_else(|_| "[]".to_owned()))
+            .push("))");
+    }
+}
+
+/// Why a write found no row to change: the object is missing, or its version is not expected.
+fn miss<T>(current: Option<i64>, expected: Option<Expected<'_>>) -> Written<T> {
+    match (current, expected) {
+        (None, _) => Written::NotFound,
+        (Some(v), Some(e)) if !e.0.contains(&v) => Written::Stale,
+        (Some(_), _) => Written::NotFound,
+    }
+}
+
+fn convert<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> StoreResult<Vec<T>> {
+    rows.into_iter().map(T::try_from).collect()
+}
+
+fn push_task_filters(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, query: &TaskQuery) {
+    qb.push(" WHERE user_id = ").push_bind(user_id.to_owned());
+    if let Some(completed) = query.completed {
+        qb.push(" AND completed = ").push_bind(completed);
+    }
+    if let Some(priority) = query.priority {
+        qb.push(" AND priority = ").push_bind(priority.rank());
+    }
+    if let Some(category) = query.category_id {
+        qb.push(" AND category_id = ")
+            .push_bind(category.hyphenated().to_string());
+    }
+    if let Some(q) = &query.q {
+        // instr matches the text literally: `%` and `_` mean themselves. SQLite's lower() folds
+        // ASCII only.
+        qb.push(" AND (instr(lower(title), ").push_bind(q.clone());
+        qb.push(") > 0 OR instr(lower(coalesce(description, '')), ")
+            .push_bind(q.clone())
+            .push(") > 0)");
+    }
+    if let Some(before) = query.due_before {
+        qb.push(" AND due_date < ").push_bind(before.as_micros());
+    }
+    if let Some(after) = query.due_after {
+        qb.push(" AND due_date > ").push_bind(after.as_micros());
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate_up(&self) -> StoreResult<()> {
+        migrations::up(&migrations::SQLITE, &self.pool).await
+    }
+
+    async fn migrate_down(&self, steps: usize) -> StoreResult<()> {
+        let target = migrations::down_target(&self.migration_status().await?, steps);
+        migrations::down(&migrations::SQLITE, &self.pool, target).await
+    }
+
+    async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
+        let mut conn = self.pool.acquire().await?;
+        migrations::status(&migrations::SQLITE, &mut *conn).await
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

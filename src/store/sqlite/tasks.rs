@@ -1,0 +1,254 @@
+//! Tasks on SQLite. Every write is one transaction that first takes the owner's next change
+//! number ([`next_change`]).
+
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+use super::sync::save_answer;
+use super::{
+    micros, miss, next_change, push_expected, push_task_filters, task_columns, text, CountedTaskRow, SqliteStore,
+    TaskRow,
+};
+use crate::domain::body::Patch;
+use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
+use crate::domain::Timestamp;
+use crate::store::{Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned, Written};
+
+#[async_trait]
+impl TaskStore for SqliteStore {
+    async fn create_task(
+        &self,
+        user_id: &str,
+        t: &NewTask,
+        now: Timestamp,
+        remember: Option<Remember<'_, Versioned<Task>>>,
+    ) -> StoreResult<Versioned<Task>> {
+        let mut tx = self.pool.begin().await?;
+        let seq = next_change(&mut tx, user_id)
+            .await?
+            .ok_or_else(|| StoreError::Other("task owner vanished".into()))?;
+        let sql = concat!(
+            "INSERT INTO tasks (",
+            task_columns!(),
+            ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?5 THEN ?9 END, ?9, ?9, ?10 \
+             WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = ?8 AND user_id = ?2) RETURNING ",
+            task_columns!()
+        );
+        let row: Option<TaskRow> = sqlx::query_as(sql)
+            .bind(Uuid::now_v7().hyphenated().to_string())
+            .bind(user_id)
+            .bind(&t.title)
+            .bind(&t.description)
+            .bind(t.completed)
+            .bind(t.priority.rank())
+            .bind(micros(t.due_date))
+            .bind(text(t.category_id))
+            .bind(now.as_micros())
+            .bind(seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let task = Versioned::try_from(row.ok_or(StoreError::UnknownCategory)?)?;
+        if let Some(remember) = remember {
+            save_answer(&mut tx, remember.claim, &(remember.render)(&task)).await?;
+        }
+        tx.commit().await?;
+        Ok(task)
+    }
+
+    async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Task>>> {
+        let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ?1 AND user_id = ?2");
+        let row: Option<TaskRow> = sqlx::query_as(sql)
+            .bind(id.hyphenated().to_string())
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64, i64)> {
+        // The page, the filtered total and the owner's latest change in one statement (one
+        // snapshot). The total is an uncorrelated subquery, run once, so the page stops after
+        // `limit` rows read in index order.
+        let mut qb = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            task_columns!(),
+            ", (SELECT change_seq FROM users WHERE id = "
+        ));
+        qb.push_bind(user_id.to_owned())
+            .push(") AS head, (SELECT count(*) FROM tasks");
+        push_task_filters(&mut qb, user_id, query);
+        qb.push(") AS total FROM tasks");
+        push_task_filters(&mut qb, user_id, query);
+        qb.push(" ORDER BY ").push(query.sort.order_by());
+        qb.push(" LIMIT ")
+            .push_bind(query.limit)
+            .push(" OFFSET ")
+            .push_bind(query.offset);
+        let rows: Vec<CountedTaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let (total, head) = match rows.first() {
+            Some(r) => (r.total, r.head),
+            // No row to carry them: the change first (an older change with a newer answer only
+            // makes a client ask again).
+            None => {
+                let head = self.latest_change(user_id).await?;
+                let total = if query.offset > 0 {
+                    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM tasks");
+                    push_task_filters(&mut qb, user_id, query);
+                    qb.build_query_scalar().fetch_one(&self.pool).await?
+                } else {
+                    0
+                };
+                (total, head)
+            }
+        };
+        let tasks = rows
+            .into_iter()
+            .map(|r| Task::try_from(r.task))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((tasks, total, head))
+    }
+
+    async fn update_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        c: &TaskChanges,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+    ) -> StoreResult<Written<Versioned<Task>>> {
+        if c.is_empty() {
+            // Nothing to write; the precondition still applies.
+            let current = self.task(user_id, id).await?;
+            return Ok(match current {
+                Some(t) if expected.is_none_or(|e| e.0.contains(&t.version)) => Written::Done(t),
+                other => miss(other.map(|t| t.version), expected),
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        let Some(seq) = next_change(&mut tx, user_id).await? else {
+            return Ok(Written::NotFound);
+        };
+        let mut qb = QueryBuilder::<Sqlite>::new("UPDATE tasks SET change_seq = ");
+        qb.push_bind(seq).push(", updated_at = ").push_bind(now.as_micros());
+        if let Some(title) = &c.title {
+            qb.push(", title = ").push_bind(title.clone());
+        }
+        if let Some(description) = c.description.clone().into_change() {
+            qb.push(", description = ").push_bind(description);
+        }
+        if let Some(priority) = c.priority {
+            qb.push(", priority = ").push_bind(priority.rank());
+        }
+        if let Some(due) = c.due_date.clone().into_change() {
+            qb.push(", due_date = ").push_bind(micros(due));
+        }
+        if let Some(category) = c.category_id.clone().into_change() {
+            qb.push(", category_id = ").push_bind(text(category));
+        }
+        if let Some(completed) = c.completed {
+            qb.push(", completed = ").push_bind(completed);
+            qb.push(", completed_at = CASE WHEN ").push_bind(completed);
+            qb.push(" THEN coalesce(completed_at, ")
+                .push_bind(now.as_micros())
+                .push(") END");
+        }
+        qb.push(" WHERE id = ")
+            .push_bind(id.hyphenated().to_string())
+            .push(" AND user_id = ")
+            .push_bind(user_id.to_owned());
+        push_expected(&mut qb, expected);
+        if let Patch::Value(category) = c.category_id {
+            qb.push(" AND EXISTS (SELECT 1 FROM categories WHERE id = ")
+                .push_bind(category.hyphenated().to_string());
+            qb.push(" AND user_id = ").push_bind(user_id.to_owned()).push(")");
+        }
+        qb.push(" RETURNING ").push(task_columns!());
+        let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&mut *tx).await?;
+        if let Some(row) = row {
+            let task = Versioned::try_from(row)?;
+            tx.commit().await?;
+            return Ok(Written::Done(task));
+        }
+        drop(tx);
+        // No row: no such task, a stale version, or a category that is not the owner's.
+        let current = self.task(user_id, id).await?.map(|t| t.version);
+        match miss::<Versioned<Task>>(current, expected) {
+            Written::NotFound if current.is_some() && matches!(c.category_id, Patch::Value(_)) => {
+                Err(StoreError::UnknownCategory)
+            }
+            other => Ok(other),
+        }
+    }
+
+    async fn toggle_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+        remember: Option<Remember<'_, Versioned<Task>>>,
+    ) -> StoreResult<Written<Versioned<Task>>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(seq) = next_change(&mut tx, user_id).await? else {
+            return Ok(Written::NotFound);
+        };
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE ",
+        );
+        qb.push_bind(now.as_micros())
+            .push(" END, updated_at = ")
+            .push_bind(now.as_micros())
+            .push(", change_seq = ")
+            .push_bind(seq)
+            .push(" WHERE id = ")
+            .push_bind(id.hyphenated().to_string())
+            .push(" AND user_id = ")
+            .push_bind(user_id.to_owned());
+        push_expected(&mut qb, expected);
+        qb.push(" RETURNING ").push(task_columns!());
+        let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&mut *tx).await?;
+        let Some(row) = row else {
+            drop(tx);
+            return Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected));
+        };
+        let task = Versioned::try_from(row)?;
+        if let Some(remember) = remember {
+            save_answer(&mut tx, remember.claim, &(remember.render)(&task)).await?;
+        }
+        tx.commit().await?;
+        Ok(Written::Done(task))
+    }
+
+    async fn delete_task(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+    ) -> StoreResult<Written<()>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(seq) = next_change(&mut tx, user_id).await? else {
+            return Ok(Written::NotFound);
+        };
+        let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM tasks WHERE id = ");
+        qb.push_bind(id.hyphenated().to_string())
+            .push(" AND user_id = ")
+            .push_bind(user_id.to_owned());
+        push_expected(&mut qb, expected);
+        let done = qb.build().execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            drop(tx);
+            return Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected));
+        }
+        sqlx::query("INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) VALUES (?1, ?2, 1, ?3, ?4)")
+            .bind(user_id)
+            .bind(seq)
+            .bind(id.hyphenated().to_string())
+            .bind(now.as_micros())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Written::Done(()))
+    }
+}
