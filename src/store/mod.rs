@@ -198,30 +198,56 @@ pub struct SyncPage {
     pub more: bool,
 }
 
-/// One change in a sync page, before it is sorted into its list.
-#[derive(Debug)]
-pub enum SyncItem {
+/// A tombstone as the store reads it: (change, kind, id).
+pub type Tombstone = (i64, ObjectKind, Uuid);
+
+enum SyncItem {
     Task(Task),
     Category(Category),
     Deleted(ObjectKind, Uuid),
 }
 
-/// Merges what each table returned (each in change order, at most `limit + 1`) into one page.
-pub fn sync_page(mut items: Vec<(Position, SyncItem)>, head: i64, limit: usize) -> SyncPage {
+/// Merges what each table returned (each in change order, at most `limit + 1` rows) into one
+/// page of at most `limit` objects, and says where the next one starts.
+pub fn sync_page(
+    tasks: Vec<Versioned<Task>>,
+    categories: Vec<Versioned<Category>>,
+    tombstones: Vec<Tombstone>,
+    head: i64,
+    limit: usize,
+) -> SyncPage {
+    let at = |change, kind, id| Position {
+        change,
+        after: Some((kind, id)),
+    };
+    let mut items: Vec<(Position, SyncItem)> = Vec::with_capacity(tasks.len() + categories.len() + tombstones.len());
+    items.extend(
+        tasks
+            .into_iter()
+            .map(|t| (at(t.version, ObjectKind::Task, t.value.id), SyncItem::Task(t.value))),
+    );
+    items.extend(categories.into_iter().map(|c| {
+        (
+            at(c.version, ObjectKind::Category, c.value.id),
+            SyncItem::Category(c.value),
+        )
+    }));
+    items.extend(
+        tombstones
+            .into_iter()
+            .map(|(change, kind, id)| (at(change, kind, id), SyncItem::Deleted(kind, id))),
+    );
     items.sort_by_key(|(p, _)| p.key());
     let more = items.len() > limit;
     items.truncate(limit);
+    let everything_to_head = Position {
+        change: head,
+        after: None,
+    };
     let mut page = SyncPage {
-        next: Some(if more {
-            items.last().map(|(p, _)| *p).unwrap_or(Position {
-                change: head,
-                after: None,
-            })
-        } else {
-            Position {
-                change: head,
-                after: None,
-            }
+        next: Some(match items.last() {
+            Some((p, _)) if more => *p,
+            _ => everything_to_head,
         }),
         more,
         ..SyncPage::default()
@@ -235,6 +261,23 @@ pub fn sync_page(mut items: Vec<(Position, SyncItem)>, head: i64, limit: usize) 
         }
     }
     page
+}
+
+/// Why a write found no row to change, given the object's current version (if it exists).
+pub fn miss<T>(current: Option<i64>, expected: Option<Expected<'_>>) -> Written<T> {
+    match (current, expected) {
+        (None, _) => Written::NotFound,
+        (Some(v), Some(e)) if !e.0.contains(&v) => Written::Stale,
+        (Some(_), _) => Written::NotFound,
+    }
+}
+
+/// A write with nothing to change: the object as it is, if it exists and the precondition holds.
+pub fn unchanged<T>(current: Option<Versioned<T>>, expected: Option<Expected<'_>>) -> Written<Versioned<T>> {
+    match current {
+        Some(v) if expected.is_none_or(|e| e.0.contains(&v.version)) => Written::Done(v),
+        other => miss(other.map(|v| v.version), expected),
+    }
 }
 
 /// A 2xx answer kept for an `Idempotency-Key`, replayed byte for byte.

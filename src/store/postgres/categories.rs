@@ -6,10 +6,12 @@ use uuid::Uuid;
 
 use super::sync::save_answer;
 use super::tasks::next_change;
-use super::{category_columns, expected_versions, miss, CategoryRow, PgStore};
+use super::{category_columns, expected_versions, CategoryRow, PgStore};
 use crate::domain::category::{name_key, Category, CategoryChanges, NewCategory};
 use crate::domain::Timestamp;
-use crate::store::{CategoryStore, Expected, Remember, StoreError, StoreResult, SyncStore, Versioned, Written};
+use crate::store::{
+    miss, unchanged, CategoryStore, Expected, Remember, StoreError, StoreResult, SyncStore, Versioned, Written,
+};
 
 #[derive(sqlx::FromRow)]
 struct ListedCategoryRow {
@@ -95,11 +97,7 @@ impl CategoryStore for PgStore {
         expected: Option<Expected<'_>>,
     ) -> StoreResult<Written<Versioned<Category>>> {
         if c.is_empty() {
-            let current = self.category(user_id, id).await?;
-            return Ok(match current {
-                Some(c) if expected.is_none_or(|e| e.0.contains(&c.version)) => Written::Done(c),
-                other => miss(other.map(|c| c.version), expected),
-            });
+            return Ok(unchanged(self.category(user_id, id).await?, expected));
         }
         let mut qb =
             QueryBuilder::<Postgres>::new("WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = ");

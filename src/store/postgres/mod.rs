@@ -14,7 +14,7 @@ use sqlx::{FromRow, QueryBuilder};
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
-use super::{Expected, Store, StoreError, StoreResult, Versioned, Written};
+use super::{Expected, Store, StoreError, StoreResult, Versioned};
 use crate::config::Config;
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
@@ -201,15 +201,6 @@ impl From<CategoryRow> for Category {
 /// The condition an `If-Match` adds to a statement: `NULL` for none.
 fn expected_versions(expected: Option<Expected<'_>>) -> Option<Vec<i64>> {
     expected.map(|e| e.0.to_vec())
-}
-
-/// Why a write found no row to change: the object is missing, or its version is not expected.
-fn miss<T>(current: Option<i64>, expected: Option<Expected<'_>>) -> Written<T> {
-    match (current, expected) {
-        (None, _) => Written::NotFound,
-        (Some(v), Some(e)) if !e.0.contains(&v) => Written::Stale,
-        (Some(_), _) => Written::NotFound,
-    }
 }
 
 /// Appends the list filters shared by the page query and the bare count.

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use super::{category_columns, task_columns, CategoryRow, PgStore, TaskRow};
 use crate::domain::Timestamp;
 use crate::store::{
-    sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, StoreError, StoreResult, StoredResponse, SyncItem,
-    SyncPage, SyncStore, CLAIM_LEASE,
+    sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, StoreError, StoreResult, StoredResponse, SyncPage,
+    SyncStore, CLAIM_LEASE,
 };
 
 /// Keeps a write's answer under its claimed key, in the write's transaction. A claim taken over
@@ -127,31 +127,21 @@ impl SyncStore for PgStore {
         };
         tx.commit().await?;
 
-        let mut items = Vec::with_capacity(tasks.len() + categories.len() + gone.len());
-        for row in tasks {
-            let at = Position {
-                change: row.change_seq,
-                after: Some((ObjectKind::Task, row.id)),
-            };
-            items.push((at, SyncItem::Task(row.into())));
-        }
-        for row in categories {
-            let at = Position {
-                change: row.change_seq,
-                after: Some((ObjectKind::Category, row.id)),
-            };
-            items.push((at, SyncItem::Category(row.into())));
-        }
-        for row in gone {
-            let kind = ObjectKind::from_code(row.kind.into())
-                .ok_or_else(|| StoreError::Other(format!("unknown deletion kind {}", row.kind)))?;
-            let at = Position {
-                change: row.change_seq,
-                after: Some((kind, row.id)),
-            };
-            items.push((at, SyncItem::Deleted(kind, row.id)));
-        }
-        Ok(sync_page(items, head, limit))
+        let tombstones = gone
+            .into_iter()
+            .map(|row| {
+                let kind = ObjectKind::from_code(row.kind.into())
+                    .ok_or_else(|| StoreError::Other(format!("unknown deletion kind {}", row.kind)))?;
+                Ok((row.change_seq, kind, row.id))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(sync_page(
+            tasks.into_iter().map(Into::into).collect(),
+            categories.into_iter().map(Into::into).collect(),
+            tombstones,
+            head,
+            limit,
+        ))
     }
 
     async fn claim_key(

@@ -9,11 +9,13 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::sync::save_answer;
-use super::{expected_versions, miss, push_task_filters, task_columns, CountedTaskRow, PgStore, TaskRow};
+use super::{expected_versions, push_task_filters, task_columns, CountedTaskRow, PgStore, TaskRow};
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
-use crate::store::{Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned, Written};
+use crate::store::{
+    miss, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned, Written,
+};
 
 /// The first part of every write: the owner's next change number, as `seq.next_seq`.
 macro_rules! next_change {
@@ -128,11 +130,7 @@ impl TaskStore for PgStore {
     ) -> StoreResult<Written<Versioned<Task>>> {
         if c.is_empty() {
             // Nothing to write; the precondition still applies.
-            let current = self.task(user_id, id).await?;
-            return Ok(match current {
-                Some(t) if expected.is_none_or(|e| e.0.contains(&t.version)) => Written::Done(t),
-                other => miss(other.map(|t| t.version), expected),
-            });
+            return Ok(unchanged(self.task(user_id, id).await?, expected));
         }
         let mut qb =
             QueryBuilder::<Postgres>::new("WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = ");

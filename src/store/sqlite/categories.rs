@@ -5,10 +5,12 @@ use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::sync::save_answer;
-use super::{category_columns, miss, next_change, push_expected, CategoryRow, SqliteStore};
+use super::{category_columns, next_change, push_expected, CategoryRow, SqliteStore};
 use crate::domain::category::{name_key, Category, CategoryChanges, NewCategory};
 use crate::domain::Timestamp;
-use crate::store::{CategoryStore, Expected, Remember, StoreError, StoreResult, SyncStore, Versioned, Written};
+use crate::store::{
+    miss, unchanged, CategoryStore, Expected, Remember, StoreError, StoreResult, SyncStore, Versioned, Written,
+};
 
 #[derive(sqlx::FromRow)]
 struct ListedCategoryRow {
@@ -94,11 +96,7 @@ impl CategoryStore for SqliteStore {
         expected: Option<Expected<'_>>,
     ) -> StoreResult<Written<Versioned<Category>>> {
         if c.is_empty() {
-            let current = self.category(user_id, id).await?;
-            return Ok(match current {
-                Some(c) if expected.is_none_or(|e| e.0.contains(&c.version)) => Written::Done(c),
-                other => miss(other.map(|c| c.version), expected),
-            });
+            return Ok(unchanged(self.category(user_id, id).await?, expected));
         }
         let mut tx = self.pool.begin().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {

@@ -18,7 +18,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
-use super::{Expected, Store, StoreError, StoreResult, Versioned, Written};
+use super::{Expected, Store, StoreError, StoreResult, Versioned};
 use crate::config::Config;
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
@@ -251,15 +251,6 @@ fn push_expected(qb: &mut QueryBuilder<'_, Sqlite>, expected: Option<Expected<'_
         qb.push(" AND change_seq IN (SELECT value FROM json_each(")
             .push_bind(serde_json::to_string(versions).unwrap_or_else(|_| "[]".to_owned()))
             .push("))");
-    }
-}
-
-/// Why a write found no row to change: the object is missing, or its version is not expected.
-fn miss<T>(current: Option<i64>, expected: Option<Expected<'_>>) -> Written<T> {
-    match (current, expected) {
-        (None, _) => Written::NotFound,
-        (Some(v), Some(e)) if !e.0.contains(&v) => Written::Stale,
-        (Some(_), _) => Written::NotFound,
     }
 }
 

@@ -14,8 +14,8 @@ use uuid::Uuid;
 use super::{category_columns, task_columns, uuid, CategoryRow, SqliteStore, TaskRow};
 use crate::domain::Timestamp;
 use crate::store::{
-    sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, StoreError, StoreResult, StoredResponse, SyncItem,
-    SyncPage, SyncStore, CLAIM_LEASE,
+    sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, StoreError, StoreResult, StoredResponse, SyncPage,
+    SyncStore, CLAIM_LEASE,
 };
 
 /// Keeps a write's answer under its claimed key, in the write's transaction. A claim taken over
@@ -129,34 +129,24 @@ impl SyncStore for SqliteStore {
         };
         tx.commit().await?;
 
-        let mut items = Vec::with_capacity(tasks.len() + categories.len() + gone.len());
-        for row in tasks {
-            let task = crate::store::Versioned::<crate::domain::task::Task>::try_from(row)?;
-            let at = Position {
-                change: task.version,
-                after: Some((ObjectKind::Task, task.value.id)),
-            };
-            items.push((at, SyncItem::Task(task.value)));
-        }
-        for row in categories {
-            let category = crate::store::Versioned::<crate::domain::category::Category>::try_from(row)?;
-            let at = Position {
-                change: category.version,
-                after: Some((ObjectKind::Category, category.value.id)),
-            };
-            items.push((at, SyncItem::Category(category.value)));
-        }
-        for row in gone {
-            let kind = ObjectKind::from_code(row.kind)
-                .ok_or_else(|| StoreError::Other(format!("unknown deletion kind {}", row.kind)))?;
-            let id = uuid(&row.id)?;
-            let at = Position {
-                change: row.change_seq,
-                after: Some((kind, id)),
-            };
-            items.push((at, SyncItem::Deleted(kind, id)));
-        }
-        Ok(sync_page(items, head, limit))
+        let tombstones = gone
+            .into_iter()
+            .map(|row| {
+                let kind = ObjectKind::from_code(row.kind)
+                    .ok_or_else(|| StoreError::Other(format!("unknown deletion kind {}", row.kind)))?;
+                Ok((row.change_seq, kind, uuid(&row.id)?))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(sync_page(
+            tasks.into_iter().map(TryInto::try_into).collect::<StoreResult<_>>()?,
+            categories
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<StoreResult<_>>()?,
+            tombstones,
+            head,
+            limit,
+        ))
     }
 
     async fn claim_key(

@@ -7,13 +7,14 @@ use uuid::Uuid;
 
 use super::sync::save_answer;
 use super::{
-    micros, miss, next_change, push_expected, push_task_filters, task_columns, text, CountedTaskRow, SqliteStore,
-    TaskRow,
+    micros, next_change, push_expected, push_task_filters, task_columns, text, CountedTaskRow, SqliteStore, TaskRow,
 };
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
-use crate::store::{Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned, Written};
+use crate::store::{
+    miss, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned, Written,
+};
 
 #[async_trait]
 impl TaskStore for SqliteStore {
@@ -119,11 +120,7 @@ impl TaskStore for SqliteStore {
     ) -> StoreResult<Written<Versioned<Task>>> {
         if c.is_empty() {
             // Nothing to write; the precondition still applies.
-            let current = self.task(user_id, id).await?;
-            return Ok(match current {
-                Some(t) if expected.is_none_or(|e| e.0.contains(&t.version)) => Written::Done(t),
-                other => miss(other.map(|t| t.version), expected),
-            });
+            return Ok(unchanged(self.task(user_id, id).await?, expected));
         }
         let mut tx = self.pool.begin().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {
