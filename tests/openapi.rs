@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/{user_id}/tasks", &["get", "post"]),
     ("/api/{user_id}/tasks/{id}", &["get", "put", "patch", "delete"]),
     ("/api/{user_id}/tasks/{id}/complete", &["patch"]),
+    ("/api/{user_id}/sync", &["get"]),
     ("/api/{user_id}/categories", &["get", "post"]),
     ("/api/{user_id}/categories/{id}", &["get", "put", "patch", "delete"]),
     ("/", &["get"]),
