@@ -383,7 +383,7 @@ async fn sync_cursors_expire_after_the_retention() {
     let cursor = first["cursor"].as_str().unwrap().to_owned();
     let (status, _) = sync(&app, &user, &format!("?since={cursor}")).await;
     assert_eq!(status, 200, "fresh");
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let (status, body) = sync(&app, &user, &format!("?since={cursor}")).await;
     assert_detail(status, &body, 410, "Sync cursor expired; sync again without since");
     let (status, _) = sync(&app, &user, "").await;
@@ -417,7 +417,7 @@ async fn start_sibling(app: &TestApp) -> (String, tokio::sync::oneshot::Sender<(
 }
 
 /// The promise of §9: a syncer looping while 8 writers on two instances create, update, toggle
-/// and delete ends with a copy equal to the server's state.
+/// and delete (60 writes each) ends with a copy equal to the server's state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sync_misses_nothing_with_writers_on_two_instances() {
     let Some(app) = TestApp::start(Backend::Postgres).await else {
@@ -434,7 +434,7 @@ async fn sync_misses_nothing_with_writers_on_two_instances() {
         writers.push(tokio::spawn(async move {
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (w + 1));
             let (mut live, mut cats) = (Vec::new(), Vec::new());
-            for _ in 0..40 {
+            for _ in 0..60 {
                 write_once_at(&client, &base, &user, &mut rng, &mut live, &mut cats).await;
             }
         }));
@@ -457,7 +457,7 @@ async fn sync_misses_nothing_with_writers_on_two_instances() {
     }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let (copy, rounds) = syncer.await.unwrap();
-    assert!(rounds > 3, "the syncer ran while the writers wrote ({rounds} rounds)");
+    assert!(rounds >= 2, "the syncer ran while the writers wrote ({rounds} rounds)");
     let (server_tasks, server_categories) = server_state(&app, &user).await;
     assert!(!server_tasks.is_empty());
     assert_eq!(

@@ -14,7 +14,7 @@ use crate::store::{ObjectKind, Position};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub position: Position,
-    /// Seconds since the epoch.
+    /// Milliseconds since the epoch.
     pub issued: i64,
 }
 
@@ -76,7 +76,7 @@ mod tests {
         ] {
             let c = Cursor {
                 position,
-                issued: 1_800_000_000,
+                issued: 1_800_000_000_123,
             };
             let token = c.encode("alice");
             assert_eq!(Cursor::decode(&token, "alice"), Some(c));

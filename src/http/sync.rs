@@ -100,10 +100,10 @@ pub async fn sync(
     let user = owner.user_id();
     let query = parse_query(raw.as_deref(), user)?;
     let now = Timestamp::now();
-    let now_secs = now.as_micros() / 1_000_000;
-    let retention = i64::try_from(state.sync_retention.as_secs()).unwrap_or(i64::MAX);
+    let now_ms = now.as_micros() / 1_000;
+    let retention = i64::try_from(state.sync_retention.as_millis()).unwrap_or(i64::MAX);
     let from = match query.since {
-        Some(c) if now_secs.saturating_sub(c.issued) > retention => return Err(EXPIRED),
+        Some(c) if now_ms.saturating_sub(c.issued) > retention => return Err(EXPIRED),
         Some(c) => c.position,
         None => Position::START,
     };
@@ -112,7 +112,7 @@ pub async fn sync(
     // is only as fresh as where the chain started, so the chain keeps its first issue time.
     let issued = match query.since {
         Some(c) if page.more => c.issued,
-        _ => now_secs,
+        _ => now_ms,
     };
     let cursor = Cursor {
         position: page.next.unwrap_or(from),
