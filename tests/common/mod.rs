@@ -78,6 +78,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub state: Arc<AppState>,
     pub database_url: String,
+    /// The extra configuration variables it was started with.
+    vars: Vec<(String, String)>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     pg_database: Option<String>,
@@ -99,7 +101,6 @@ impl TestApp {
 
     /// Starts with extra configuration variables and extra routes (under the same middleware).
     pub async fn start_with(backend: Backend, vars: &[(&str, &str)], extra: Router<Arc<AppState>>) -> Option<Self> {
-        taskapi::install_crypto_provider();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg_database) = match backend {
             Backend::Sqlite => (format!("sqlite://{}", dir.path().join("test.db").display()), None),
@@ -108,15 +109,44 @@ impl TestApp {
                 (url, Some(name))
             }
         };
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Some(Self::launch(backend, database_url, pg_database, dir, vars, extra).await)
+    }
+
+    /// A second server on this one's database (another instance: its own pool, caches and port),
+    /// with the same extra variables and no extra routes. Stopping it leaves the database alone;
+    /// stop it before this one, which drops the database.
+    pub async fn start_sibling(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::launch(
+            self.backend,
+            self.database_url.clone(),
+            None,
+            dir,
+            self.vars.clone(),
+            Router::new(),
+        )
+        .await
+    }
+
+    /// Configures, connects, migrates and serves on a random port. `pg_database` is the database
+    /// this server owns (dropped on [`TestApp::stop`]).
+    async fn launch(
+        backend: Backend,
+        database_url: String,
+        pg_database: Option<String>,
+        dir: tempfile::TempDir,
+        vars: Vec<(String, String)>,
+        extra: Router<Arc<AppState>>,
+    ) -> Self {
+        taskapi::install_crypto_provider();
         let mut map: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".to_owned(), database_url.clone()),
             ("BETTER_AUTH_SECRET".to_owned(), SECRET.to_owned()),
             ("DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
             ("RATE_LIMIT_SIGNUP_PER_MINUTE".to_owned(), "0".to_owned()),
         ]);
-        for (k, v) in vars {
-            map.insert((*k).to_owned(), (*v).to_owned());
-        }
+        map.extend(vars.iter().cloned());
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration");
         let store = store::connect(&config).await.expect("connect to the test database");
         store.migrate_up().await.expect("migrate");
@@ -131,7 +161,7 @@ impl TestApp {
             })
             .await;
         });
-        Some(Self {
+        Self {
             backend,
             base,
             client: reqwest::Client::builder()
@@ -141,11 +171,12 @@ impl TestApp {
             store,
             state,
             database_url,
+            vars,
             shutdown: Some(tx),
             server: Some(server),
             pg_database,
             _dir: dir,
-        })
+        }
     }
 
     /// Stops the server and removes the database.
@@ -224,6 +255,20 @@ pub async fn status_json(res: Response) -> (u16, Value) {
         serde_json::from_slice(&bytes).expect("JSON body")
     };
     (status, body)
+}
+
+/// Runs futures concurrently (each spawned on the test runtime) and returns their outputs in order.
+pub async fn join_all<F, T>(futures: impl IntoIterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
 }
 
 /// Asserts a 422 whose detail list names `loc` (e.g. `["body", "title"]`).
