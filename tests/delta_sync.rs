@@ -435,7 +435,10 @@ async fn sync_misses_nothing_with_writers_on_two_instances() {
     }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let (copy, requests) = syncer.await.unwrap();
-    assert!(requests >= 5, "the syncer synced while the writers wrote ({requests} requests)");
+    assert!(
+        requests >= 5,
+        "the syncer synced while the writers wrote ({requests} requests)"
+    );
     let (server_tasks, server_categories) = server_state(&app, &user).await;
     assert!(!server_tasks.is_empty());
     assert_eq!(
