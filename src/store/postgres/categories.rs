@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::sync::save_answer;
+use super::sync::fetch_remembering;
 use super::tasks::next_change;
 use super::{category_columns, expected_versions, CategoryRow, PgStore};
 use crate::domain::category::{name_key, Category, CategoryChanges, NewCategory};
@@ -42,22 +42,8 @@ impl CategoryStore for PgStore {
             .bind(name_key(&c.name))
             .bind(&c.color)
             .bind(now.as_datetime());
-        let row = match remember {
-            None => query.fetch_optional(&self.pool).await?,
-            Some(remember) => {
-                let mut tx = self.pool.begin().await?;
-                let row = query.fetch_optional(&mut *tx).await?;
-                if let Some(row) = row {
-                    let category = Versioned::from(row);
-                    save_answer(&mut tx, remember.claim, &(remember.render)(&category)).await?;
-                    tx.commit().await?;
-                    return Ok(category);
-                }
-                None
-            }
-        };
-        row.map(Into::into)
-            .ok_or_else(|| StoreError::Other("category owner vanished".into()))
+        let row = fetch_remembering(&self.pool, query, remember).await?;
+        row.ok_or_else(|| StoreError::Other("category owner vanished".into()))
     }
 
     async fn category(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Category>>> {

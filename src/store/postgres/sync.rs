@@ -12,19 +12,20 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow, Postgres};
+use sqlx::query::QueryAs;
 use uuid::Uuid;
 
 use super::{category_columns, task_columns, CategoryRow, PgStore, TaskRow};
 use crate::domain::Timestamp;
 use crate::store::{
-    sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, StoreError, StoreResult, StoredResponse, SyncPage,
-    SyncStore, CLAIM_LEASE,
+    sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, Remember, StoreError, StoreResult, StoredResponse,
+    SyncPage, SyncStore, CLAIM_LEASE,
 };
 
 /// Keeps a write's answer under its claimed key, in the write's transaction. A claim taken over
 /// in the meantime (its request was thought dead) fails the write, which then rolls back.
-pub(super) async fn save_answer(conn: &mut PgConnection, claim: &KeyClaim, answer: &StoredResponse) -> StoreResult<()> {
+async fn save_answer(conn: &mut PgConnection, claim: &KeyClaim, answer: &StoredResponse) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE idempotency_keys SET status = $4, location = $5, etag = $6, body = $7 \
          WHERE user_id = $1 AND key = $2 AND claim = $3 AND status IS NULL",
@@ -43,6 +44,30 @@ pub(super) async fn save_answer(conn: &mut PgConnection, claim: &KeyClaim, answe
     } else {
         Err(StoreError::ClaimLost)
     }
+}
+
+/// Runs a write that returns its row; with `remember`, in a transaction that also keeps the
+/// answer under its idempotency key.
+pub(super) async fn fetch_remembering<'q, R, T>(
+    pool: &PgPool,
+    query: QueryAs<'q, Postgres, R, PgArguments>,
+    remember: Option<Remember<'_, T>>,
+) -> StoreResult<Option<T>>
+where
+    R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    T: From<R>,
+{
+    let Some(remember) = remember else {
+        return Ok(query.fetch_optional(pool).await?.map(T::from));
+    };
+    let mut tx = pool.begin().await?;
+    let Some(row) = query.fetch_optional(&mut *tx).await? else {
+        return Ok(None);
+    };
+    let value = T::from(row);
+    save_answer(&mut tx, remember.claim, &(remember.render)(&value)).await?;
+    tx.commit().await?;
+    Ok(Some(value))
 }
 
 #[derive(sqlx::FromRow)]

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::sync::save_answer;
+use super::sync::fetch_remembering;
 use super::{expected_versions, push_task_filters, task_columns, CountedTaskRow, PgStore, TaskRow};
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
@@ -54,21 +54,8 @@ impl TaskStore for PgStore {
             .bind(t.due_date.map(Timestamp::as_datetime))
             .bind(t.category_id)
             .bind(now.as_datetime());
-        let row = match remember {
-            None => query.fetch_optional(&self.pool).await?,
-            Some(remember) => {
-                let mut tx = self.pool.begin().await?;
-                let row = query.fetch_optional(&mut *tx).await?;
-                if let Some(row) = row {
-                    let task = Versioned::from(row);
-                    save_answer(&mut tx, remember.claim, &(remember.render)(&task)).await?;
-                    tx.commit().await?;
-                    return Ok(task);
-                }
-                None
-            }
-        };
-        row.map(Into::into).ok_or(StoreError::UnknownCategory)
+        let row = fetch_remembering(&self.pool, query, remember).await?;
+        row.ok_or(StoreError::UnknownCategory)
     }
 
     async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Task>>> {
@@ -206,22 +193,9 @@ impl TaskStore for PgStore {
             .bind(user_id)
             .bind(now.as_datetime())
             .bind(expected_versions(expected));
-        let row = match remember {
-            None => query.fetch_optional(&self.pool).await?,
-            Some(remember) => {
-                let mut tx = self.pool.begin().await?;
-                let row = query.fetch_optional(&mut *tx).await?;
-                if let Some(row) = row {
-                    let task = Versioned::from(row);
-                    save_answer(&mut tx, remember.claim, &(remember.render)(&task)).await?;
-                    tx.commit().await?;
-                    return Ok(Written::Done(task));
-                }
-                None
-            }
-        };
+        let row = fetch_remembering(&self.pool, query, remember).await?;
         match row {
-            Some(row) => Ok(Written::Done(row.into())),
+            Some(task) => Ok(Written::Done(task)),
             None => Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected)),
         }
     }
