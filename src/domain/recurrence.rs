@@ -203,9 +203,9 @@ impl Recurrence {
                 let start = (due_local - fraction).with_timezone(&rrule::Tz::Tz(tz));
                 let after = due.max(now).as_datetime();
                 self.series(start).and_then(|set| {
-                    set.into_iter()
-                        .take(SEARCH_LIMIT)
-                        .find(|occurrence| occurrence.with_timezone(&Utc) + fraction > after)
+                    set.into_iter().take(SEARCH_LIMIT).find(|occurrence| {
+                        keeps_time(occurrence, &due_local) && occurrence.with_timezone(&Utc) + fraction > after
+                    })
                 })
             }
             Basis::Completion => {
@@ -213,9 +213,9 @@ impl Recurrence {
                 let start = local(tz, today.and_time(due_local.time()) - fraction);
                 start.and_then(|start| {
                     self.series(start.with_timezone(&rrule::Tz::Tz(tz))).and_then(|set| {
-                        set.into_iter()
-                            .take(SEARCH_LIMIT)
-                            .find(|occurrence| occurrence.with_timezone(&tz).date_naive() > today)
+                        set.into_iter().take(SEARCH_LIMIT).find(|occurrence| {
+                            keeps_time(occurrence, &due_local) && occurrence.with_timezone(&tz).date_naive() > today
+                        })
                     })
                 })
             }
@@ -228,6 +228,14 @@ impl Recurrence {
             None => Next::Finished,
         }
     }
+}
+
+/// Whether an occurrence has the due date's wall-clock time. One that a daylight-saving change
+/// skips (02:30 on the night clocks go forward) comes back from the crate shifted by the gap:
+/// RFC 5545 §3.3.10 says such an instance is ignored, and ignoring it keeps the time of day.
+fn keeps_time(occurrence: &DateTime<rrule::Tz>, due_local: &DateTime<chrono_tz::Tz>) -> bool {
+    let local = occurrence.with_timezone(&due_local.timezone());
+    (local.hour(), local.minute(), local.second()) == (due_local.hour(), due_local.minute(), due_local.second())
 }
 
 /// A wall-clock time in `tz`; one that a daylight-saving change skips is read one hour later.
@@ -407,6 +415,22 @@ mod tests {
         assert_eq!(
             moved(&r, "2026-10-24T07:00:00Z", "2026-10-24T06:00:00Z").0,
             "2026-10-25T08:00:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn wall_clock_times_that_dst_skips_or_repeats() {
+        // 02:30 does not exist in Berlin on 2027-03-28: RFC 5545 §3.3.10 ignores that instance,
+        // so a daily 02:30 task moves from the 27th to 02:30 CEST on the 29th.
+        let r = rec("FREQ=DAILY", "due", "Europe/Berlin");
+        assert_eq!(
+            moved(&r, "2027-03-27T01:30:00Z", "2027-03-27T00:00:00Z").0,
+            "2027-03-29T00:30:00.000000Z"
+        );
+        // 02:30 happens twice on 2027-10-31: the first (CEST) is meant.
+        assert_eq!(
+            moved(&r, "2027-10-30T00:30:00Z", "2027-10-30T00:00:00Z").0,
+            "2027-10-31T00:30:00.000000Z"
         );
     }
 
