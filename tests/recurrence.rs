@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use common::{assert_validation, join_all, status_json, TestApp, TestUser};
+use common::{assert_validation, join_all, status_json, task_url, TestApp, TestUser};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -24,18 +24,6 @@ backend_tests!(
     concurrent_toggles_move_a_recurring_task_once_each,
 );
 
-fn task_url(user: &TestUser, task: &Value) -> String {
-    format!("/api/{}/tasks/{}", user.id, task["id"].as_str().unwrap())
-}
-
-async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = app.as_user(user, method, path);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    status_json(req.send().await.unwrap()).await
-}
-
 async fn recurring(app: &TestApp, user: &TestUser, due: &str, rule: &str, basis: &str, tz: &str) -> Value {
     app.create_task(
         user,
@@ -45,14 +33,9 @@ async fn recurring(app: &TestApp, user: &TestUser, due: &str, rule: &str, basis:
 }
 
 async fn toggle(app: &TestApp, user: &TestUser, task: &Value) -> Value {
-    let (status, body) = send(
-        app,
-        user,
-        Method::PATCH,
-        &format!("{}/complete", task_url(user, task)),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(user, Method::PATCH, &format!("{}/complete", task_url(user, task)), None)
+        .await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -102,7 +85,7 @@ async fn completing_moves_the_due_date(app: &TestApp) {
     assert_ne!(moved["updated_at"], weekly["updated_at"]);
     moves_to(app, &user, &moved, "2027-03-08T10:00:00.000000Z").await;
     // What the toggle answered is what is stored.
-    let (_, stored) = send(app, &user, Method::GET, &task_url(&user, &weekly), None).await;
+    let (_, stored) = app.call(&user, Method::GET, &task_url(&user, &weekly), None).await;
     assert_eq!(stored["due_date"], "2027-03-08T10:00:00.000000Z");
     let yearly = recurring(app, &user, "2028-02-29T12:00:00Z", "FREQ=YEARLY", "due", "UTC").await;
     moves_to(app, &user, &yearly, "2032-02-29T12:00:00.000000Z").await;
@@ -235,26 +218,26 @@ async fn until_reached_completes(app: &TestApp) {
 async fn put_and_patch_completion_follow_the_rule(app: &TestApp) {
     let user = app.signup("rec-put@example.com").await;
     let task = recurring(app, &user, "2027-04-05T08:00:00Z", "FREQ=WEEKLY", "due", "UTC").await;
-    let (status, patched) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &task),
-        Some(json!({"completed": true})),
-    )
-    .await;
+    let (status, patched) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &task),
+            Some(json!({"completed": true})),
+        )
+        .await;
     assert_eq!(
         (status, patched["completed"].clone(), patched["due_date"].clone()),
         (200, json!(false), json!("2027-04-12T08:00:00.000000Z"))
     );
-    let (status, put) = send(
-        app,
-        &user,
-        Method::PUT,
-        &task_url(&user, &task),
-        Some(json!({"title": "weekly", "completed": true, "priority": "high"})),
-    )
-    .await;
+    let (status, put) = app
+        .call(
+            &user,
+            Method::PUT,
+            &task_url(&user, &task),
+            Some(json!({"title": "weekly", "completed": true, "priority": "high"})),
+        )
+        .await;
     assert_eq!(status, 200, "{put}");
     assert_eq!(
         (
@@ -265,39 +248,39 @@ async fn put_and_patch_completion_follow_the_rule(app: &TestApp) {
         (json!(false), json!("2027-04-19T08:00:00.000000Z"), json!("high"))
     );
     // Moving the due date by hand is allowed; the series continues from there.
-    let (status, moved) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &task),
-        Some(json!({"due_date": "2027-05-01T08:00:00Z"})),
-    )
-    .await;
+    let (status, moved) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &task),
+            Some(json!({"due_date": "2027-05-01T08:00:00Z"})),
+        )
+        .await;
     assert_eq!(
         (status, moved["due_date"].clone()),
         (200, json!("2027-05-01T08:00:00.000000Z"))
     );
     // Clearing the recurrence makes it an ordinary task again.
-    let (status, plain) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &task),
-        Some(json!({"recurrence": null})),
-    )
-    .await;
+    let (status, plain) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &task),
+            Some(json!({"recurrence": null})),
+        )
+        .await;
     assert_eq!((status, plain["recurrence"].clone()), (200, Value::Null));
     let done = toggle(app, &user, &plain).await;
     assert_eq!(done["completed"], true);
     // Making an ordinary task recur.
-    let (status, again) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &task),
-        Some(json!({"completed": false, "recurrence": {"rule": "FREQ=DAILY"}})),
-    )
-    .await;
+    let (status, again) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &task),
+            Some(json!({"completed": false, "recurrence": {"rule": "FREQ=DAILY"}})),
+        )
+        .await;
     assert_eq!(
         (
             status,
@@ -320,19 +303,17 @@ async fn recurrence_rules_and_their_422s(app: &TestApp) {
         ("FREQ=DAILY;COUNT=1;UNTIL=20270101T000000Z", "rule"),
         ("not a rule", "rule"),
     ] {
-        let (status, body) = send(
-            app,
-            &user,
-            Method::POST,
-            &url,
-            Some(json!({"title": "t", "due_date": due, "recurrence": {"rule": rule}})),
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                &user,
+                Method::POST,
+                &url,
+                Some(json!({"title": "t", "due_date": due, "recurrence": {"rule": rule}})),
+            )
+            .await;
         assert_validation(status, &body, &["body", "recurrence", loc]);
     }
-    let (status, body) = send(
-        app,
-        &user,
+    let (status, body) = app.call(&user,
         Method::POST,
         &url,
         Some(
@@ -341,51 +322,51 @@ async fn recurrence_rules_and_their_422s(app: &TestApp) {
     )
     .await;
     assert_validation(status, &body, &["body", "recurrence", "timezone"]);
-    let (status, body) = send(
-        app,
-        &user,
-        Method::POST,
-        &url,
-        Some(json!({"title": "t", "recurrence": {"rule": "FREQ=DAILY"}})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::POST,
+            &url,
+            Some(json!({"title": "t", "recurrence": {"rule": "FREQ=DAILY"}})),
+        )
+        .await;
     assert_validation(status, &body, &["body", "recurrence"]);
-    let (status, body) = send(
-        app,
-        &user,
-        Method::POST,
-        &url,
-        Some(json!({"title": "t", "due_date": due, "recurrence": "FREQ=DAILY"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::POST,
+            &url,
+            Some(json!({"title": "t", "due_date": due, "recurrence": "FREQ=DAILY"})),
+        )
+        .await;
     assert_validation(status, &body, &["body", "recurrence"]);
     // Clearing the due date of a recurring task.
     let task = recurring(app, &user, due, "FREQ=DAILY", "due", "UTC").await;
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &task),
-        Some(json!({"due_date": null})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &task),
+            Some(json!({"due_date": null})),
+        )
+        .await;
     assert_validation(status, &body, &["body", "recurrence"]);
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &task),
-        Some(json!({"recurrence": {"rule": "FREQ=SECONDLY"}})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &task),
+            Some(json!({"recurrence": {"rule": "FREQ=SECONDLY"}})),
+        )
+        .await;
     assert_validation(status, &body, &["body", "recurrence", "rule"]);
     // Nothing was written.
-    let (_, stored) = send(app, &user, Method::GET, &task_url(&user, &task), None).await;
+    let (_, stored) = app.call(&user, Method::GET, &task_url(&user, &task), None).await;
     assert_eq!(
         (stored["due_date"].clone(), stored["recurrence"]["rule"].clone()),
         (json!("2027-01-01T09:00:00.000000Z"), json!("FREQ=DAILY"))
     );
-    let (_, list) = send(app, &user, Method::GET, &url, None).await;
+    let (_, list) = app.call(&user, Method::GET, &url, None).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
@@ -406,7 +387,7 @@ async fn concurrent_toggles_move_a_recurring_task_once_each(app: &TestApp) {
     dues.sort();
     dues.dedup();
     assert_eq!(dues.len(), 10, "each toggle saw the one before it: {dues:?}");
-    let (_, stored) = send(app, &user, Method::GET, &task_url(&user, &task), None).await;
+    let (_, stored) = app.call(&user, Method::GET, &task_url(&user, &task), None).await;
     assert_eq!(stored["due_date"], "2027-01-11T09:00:00.000000Z");
     assert_eq!(stored["completed"], false);
 }
@@ -440,7 +421,7 @@ mod keyed {
             .await
             .unwrap();
         assert_eq!(stale.status(), 412);
-        let (_, stored) = send(app, &user, Method::GET, &task_url(&user, &task), None).await;
+        let (_, stored) = app.call(&user, Method::GET, &task_url(&user, &task), None).await;
         assert_eq!(stored["due_date"], "2027-02-02T09:00:00.000000Z");
         // A stale If-Match on a write that goes through the stored state is refused too.
         let res = app
@@ -451,7 +432,7 @@ mod keyed {
             .await
             .unwrap();
         assert_eq!(res.status(), 412);
-        let (_, stored) = send(app, &user, Method::GET, &task_url(&user, &task), None).await;
+        let (_, stored) = app.call(&user, Method::GET, &task_url(&user, &task), None).await;
         assert_eq!(stored["tags"], json!([]));
     }
 }

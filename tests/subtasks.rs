@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_validation, join_all, status_json, TestApp, TestUser};
+use common::{assert_validation, join_all, status_json, task_url, tasks_url, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -15,22 +15,6 @@ backend_tests!(
     parent_id_can_be_cleared_and_moved,
     concurrent_nesting_never_makes_two_levels,
 );
-
-fn tasks_url(user: &TestUser) -> String {
-    format!("/api/{}/tasks", user.id)
-}
-
-fn task_url(user: &TestUser, task: &Value) -> String {
-    format!("/api/{}/tasks/{}", user.id, task["id"].as_str().unwrap())
-}
-
-async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = app.as_user(user, method, path);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    status_json(req.send().await.unwrap()).await
-}
 
 fn titles(tasks: &Value) -> Vec<&str> {
     let mut t: Vec<&str> = tasks
@@ -50,17 +34,17 @@ async fn subtasks_name_a_top_level_parent(app: &TestApp) {
         .create_task(&user, json!({"title": "child", "parent_id": parent["id"]}))
         .await;
     assert_eq!(child["parent_id"], parent["id"]);
-    let (status, got) = send(app, &user, Method::GET, &task_url(&user, &child), None).await;
+    let (status, got) = app.call(&user, Method::GET, &task_url(&user, &child), None).await;
     assert_eq!((status, got["parent_id"].clone()), (200, parent["id"].clone()));
     // A subtask is a task like any other: it toggles, and its parent is unchanged by it.
-    let (status, toggled) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &format!("{}/complete", task_url(&user, &child)),
-        None,
-    )
-    .await;
+    let (status, toggled) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &format!("{}/complete", task_url(&user, &child)),
+            None,
+        )
+        .await;
     assert_eq!(
         (status, toggled["completed"].clone(), toggled["parent_id"].clone()),
         (200, json!(true), parent["id"].clone())
@@ -85,14 +69,14 @@ async fn every_bad_parent_is_422_at_body_parent_id(app: &TestApp) {
         json!("nope"),
         json!(5),
     ] {
-        let (status, body) = send(
-            app,
-            &user,
-            Method::POST,
-            &tasks_url(&user),
-            Some(json!({"title": "x", "parent_id": bad})),
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                &user,
+                Method::POST,
+                &tasks_url(&user),
+                Some(json!({"title": "x", "parent_id": bad})),
+            )
+            .await;
         assert_validation(status, &body, &["body", "parent_id"]);
     }
     // On update: the task itself, a parent that is a subtask, a task with subtasks becoming one.
@@ -105,21 +89,21 @@ async fn every_bad_parent_is_422_at_body_parent_id(app: &TestApp) {
     ];
     for (task, bad) in cases {
         for method in [Method::PATCH, Method::PUT] {
-            let (status, body) = send(
-                app,
-                &user,
-                method,
-                &task_url(&user, task),
-                Some(json!({"title": "renamed", "parent_id": bad})),
-            )
-            .await;
+            let (status, body) = app
+                .call(
+                    &user,
+                    method,
+                    &task_url(&user, task),
+                    Some(json!({"title": "renamed", "parent_id": bad})),
+                )
+                .await;
             assert_validation(status, &body, &["body", "parent_id"]);
         }
     }
     // Nothing was written.
-    let (_, list) = send(app, &user, Method::GET, &tasks_url(&user), None).await;
+    let (_, list) = app.call(&user, Method::GET, &tasks_url(&user), None).await;
     assert_eq!(titles(&list), ["child", "loner", "parent"]);
-    let (_, got) = send(app, &user, Method::GET, &task_url(&user, &loner), None).await;
+    let (_, got) = app.call(&user, Method::GET, &task_url(&user, &loner), None).await;
     assert_eq!(got["parent_id"], Value::Null);
 }
 
@@ -144,28 +128,30 @@ async fn parent_filter_lists_subtasks_or_top_level(app: &TestApp) {
         .unwrap();
     assert_eq!(res.headers()["x-total-count"], "2");
     assert_eq!(titles(&res.json().await.unwrap()), ["a1", "a2"]);
-    let (_, top) = send(
-        app,
-        &user,
-        Method::GET,
-        &format!("{}?parent_id=null", tasks_url(&user)),
-        None,
-    )
-    .await;
+    let (_, top) = app
+        .call(
+            &user,
+            Method::GET,
+            &format!("{}?parent_id=null", tasks_url(&user)),
+            None,
+        )
+        .await;
     assert_eq!(titles(&top), ["a", "b"]);
-    let (_, all) = send(app, &user, Method::GET, &tasks_url(&user), None).await;
+    let (_, all) = app.call(&user, Method::GET, &tasks_url(&user), None).await;
     assert_eq!(all.as_array().unwrap().len(), 5, "without the filter, every task");
-    let (_, tagged) = send(
-        app,
-        &user,
-        Method::GET,
-        &format!("{}?parent_id={}&tag=x", tasks_url(&user), a["id"].as_str().unwrap()),
-        None,
-    )
-    .await;
+    let (_, tagged) = app
+        .call(
+            &user,
+            Method::GET,
+            &format!("{}?parent_id={}&tag=x", tasks_url(&user), a["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(titles(&tagged), ["a2"]);
     for bad in ["parent_id=", "parent_id=none", "parent_id=NULL1"] {
-        let (status, body) = send(app, &user, Method::GET, &format!("{}?{bad}", tasks_url(&user)), None).await;
+        let (status, body) = app
+            .call(&user, Method::GET, &format!("{}?{bad}", tasks_url(&user)), None)
+            .await;
         assert_validation(status, &body, &["query", "parent_id"]);
     }
 }
@@ -180,29 +166,33 @@ async fn deleting_a_parent_deletes_its_subtasks(app: &TestApp) {
             .await,
     ];
     let other = app.create_task(&user, json!({"title": "other"})).await;
-    let (_, start) = send(app, &user, Method::GET, &format!("/api/{}/sync", user.id), None).await;
+    let (_, start) = app
+        .call(&user, Method::GET, &format!("/api/{}/sync", user.id), None)
+        .await;
     let cursor = start["cursor"].as_str().unwrap().to_owned();
     // Deleting a subtask takes only it.
-    let (status, _) = send(app, &user, Method::DELETE, &task_url(&user, &kids[0]), None).await;
+    let (status, _) = app.call(&user, Method::DELETE, &task_url(&user, &kids[0]), None).await;
     assert_eq!(status, 204);
-    let (status, _) = send(app, &user, Method::DELETE, &task_url(&user, &parent), None).await;
+    let (status, _) = app.call(&user, Method::DELETE, &task_url(&user, &parent), None).await;
     assert_eq!(status, 204);
     for gone in [&parent, &kids[1]] {
-        let (status, _) = send(app, &user, Method::GET, &task_url(&user, gone), None).await;
+        let (status, _) = app.call(&user, Method::GET, &task_url(&user, gone), None).await;
         assert_eq!(status, 404);
     }
-    let (_, list) = send(app, &user, Method::GET, &tasks_url(&user), None).await;
+    let (_, list) = app.call(&user, Method::GET, &tasks_url(&user), None).await;
     assert_eq!(titles(&list), ["other"]);
-    let (_, tags) = send(app, &user, Method::GET, &format!("/api/{}/tags", user.id), None).await;
+    let (_, tags) = app
+        .call(&user, Method::GET, &format!("/api/{}/tags", user.id), None)
+        .await;
     assert_eq!(tags, json!([]), "the subtask's tags went with it");
-    let (_, delta) = send(
-        app,
-        &user,
-        Method::GET,
-        &format!("/api/{}/sync?since={cursor}", user.id),
-        None,
-    )
-    .await;
+    let (_, delta) = app
+        .call(
+            &user,
+            Method::GET,
+            &format!("/api/{}/sync?since={cursor}", user.id),
+            None,
+        )
+        .await;
     let mut deleted: Vec<String> = delta["deleted"]["tasks"]
         .as_array()
         .unwrap()
@@ -227,47 +217,42 @@ async fn parent_id_can_be_cleared_and_moved(app: &TestApp) {
     let child = app
         .create_task(&user, json!({"title": "child", "parent_id": a["id"]}))
         .await;
-    let (status, moved) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &child),
-        Some(json!({"parent_id": b["id"]})),
-    )
-    .await;
+    let (status, moved) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &child),
+            Some(json!({"parent_id": b["id"]})),
+        )
+        .await;
     assert_eq!((status, moved["parent_id"].clone()), (200, b["id"].clone()));
-    let (status, cleared) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &child),
-        Some(json!({"parent_id": null})),
-    )
-    .await;
+    let (status, cleared) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &child),
+            Some(json!({"parent_id": null})),
+        )
+        .await;
     assert_eq!((status, cleared["parent_id"].clone()), (200, Value::Null));
     // Once b has no subtasks left it may become one.
-    let (status, nested) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &b),
-        Some(json!({"parent_id": a["id"]})),
-    )
-    .await;
+    let (status, nested) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &b),
+            Some(json!({"parent_id": a["id"]})),
+        )
+        .await;
     assert_eq!(
         (status, nested["parent_id"].clone()),
         (200, a["id"].clone()),
         "{nested}"
     );
     // A PATCH that leaves parent_id out keeps it.
-    let (_, same) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &b),
-        Some(json!({"title": "b2"})),
-    )
-    .await;
+    let (_, same) = app
+        .call(&user, Method::PATCH, &task_url(&user, &b), Some(json!({"title": "b2"})))
+        .await;
     assert_eq!(same["parent_id"], a["id"]);
 }
 
@@ -288,17 +273,17 @@ async fn concurrent_nesting_never_makes_two_levels(app: &TestApp) {
         let mut sorted = codes.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, [200, 422], "round {round}: {codes:?}");
-        let (_, list) = send(
-            app,
-            &user,
-            Method::GET,
-            &format!("{}?parent_id=null", tasks_url(&user)),
-            None,
-        )
-        .await;
+        let (_, list) = app
+            .call(
+                &user,
+                Method::GET,
+                &format!("{}?parent_id=null", tasks_url(&user)),
+                None,
+            )
+            .await;
         let top: Vec<&Value> = list.as_array().unwrap().iter().map(|t| &t["id"]).collect();
         for t in [&x, &y, &z] {
-            let (_, got) = send(app, &user, Method::GET, &task_url(&user, t), None).await;
+            let (_, got) = app.call(&user, Method::GET, &task_url(&user, t), None).await;
             if let Some(parent) = got["parent_id"].as_str() {
                 assert!(
                     top.contains(&&json!(parent)),

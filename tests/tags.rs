@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_detail, assert_validation, join_all, status_json, TestApp, TestUser};
+use common::{assert_detail, assert_validation, join_all, status_json, task_url, tasks_url, TestApp, TestUser};
 use reqwest::header::ETAG;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -21,24 +21,8 @@ backend_tests!(
     concurrent_first_uses_agree_on_one_spelling,
 );
 
-fn tasks_url(user: &TestUser) -> String {
-    format!("/api/{}/tasks", user.id)
-}
-
-fn task_url(user: &TestUser, task: &Value) -> String {
-    format!("/api/{}/tasks/{}", user.id, task["id"].as_str().unwrap())
-}
-
-async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = app.as_user(user, method, path);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    status_json(req.send().await.unwrap()).await
-}
-
 async fn get(app: &TestApp, user: &TestUser, path: &str) -> Value {
-    let (status, body) = send(app, user, Method::GET, path, None).await;
+    let (status, body) = app.call(user, Method::GET, path, None).await;
     assert_eq!(status, 200, "{path}: {body}");
     body
 }
@@ -101,28 +85,28 @@ async fn tag_bounds_are_422_at_body_tags(app: &TestApp) {
         json!(["x".repeat(51)]),
         json!(many),
     ] {
-        let (status, body) = send(
-            app,
-            &user,
-            Method::POST,
-            &tasks_url(&user),
-            Some(json!({"title": "t", "tags": bad})),
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                &user,
+                Method::POST,
+                &tasks_url(&user),
+                Some(json!({"title": "t", "tags": bad})),
+            )
+            .await;
         assert_validation(status, &body, &["body", "tags"]);
     }
     let task = app
         .create_task(&user, json!({"title": "t", "tags": ["x".repeat(50)]}))
         .await;
     for bad in [json!(null), json!(["a,b"])] {
-        let (status, body) = send(
-            app,
-            &user,
-            Method::PATCH,
-            &task_url(&user, &task),
-            Some(json!({"tags": bad})),
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                &user,
+                Method::PATCH,
+                &task_url(&user, &task),
+                Some(json!({"tags": bad})),
+            )
+            .await;
         assert_validation(status, &body, &["body", "tags"]);
     }
     // Nothing was written by the refused requests.
@@ -139,33 +123,28 @@ async fn tags_left_out_stay_and_empty_clears(app: &TestApp) {
     let task = app
         .create_task(&user, json!({"title": "t", "tags": ["home", "garden"]}))
         .await;
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &task),
-        Some(json!({"title": "u"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PATCH,
+            &task_url(&user, &task),
+            Some(json!({"title": "u"})),
+        )
+        .await;
     assert_eq!((status, body["tags"].clone()), (200, json!(["garden", "home"])));
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PUT,
-        &task_url(&user, &task),
-        Some(json!({"title": "v", "tags": ["Home", "new"]})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PUT,
+            &task_url(&user, &task),
+            Some(json!({"title": "v", "tags": ["Home", "new"]})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["tags"], json!(["home", "new"]), "a kept tag keeps its spelling");
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &task),
-        Some(json!({"tags": []})),
-    )
-    .await;
+    let (status, body) = app
+        .call(&user, Method::PATCH, &task_url(&user, &task), Some(json!({"tags": []})))
+        .await;
     assert_eq!((status, body["tags"].clone()), (200, json!([])));
     assert_eq!(get(app, &user, &format!("/api/{}/tags", user.id)).await, json!([]));
 }
@@ -189,7 +168,9 @@ async fn tag_filter_needs_every_named_tag(app: &TestApp) {
     let none = get(app, &user, &format!("{}?tag=nothing", tasks_url(&user))).await;
     assert_eq!(none, json!([]));
     for bad in ["tag=", "tag=a%2Cb", "tag=%20"] {
-        let (status, body) = send(app, &user, Method::GET, &format!("{}?{bad}", tasks_url(&user)), None).await;
+        let (status, body) = app
+            .call(&user, Method::GET, &format!("{}?{bad}", tasks_url(&user)), None)
+            .await;
         assert_validation(status, &body, &["query", "tag"]);
     }
 }
@@ -204,7 +185,7 @@ async fn tag_list_counts_tags_in_use(app: &TestApp) {
         get(app, &user, &format!("/api/{}/tags", user.id)).await,
         json!([{"name": "Alpha", "count": 2}, {"name": "beta", "count": 1}, {"name": "gamma", "count": 1}])
     );
-    let (status, _) = send(app, &user, Method::DELETE, &task_url(&user, &doomed), None).await;
+    let (status, _) = app.call(&user, Method::DELETE, &task_url(&user, &doomed), None).await;
     assert_eq!(status, 204);
     assert_eq!(
         get(app, &user, &format!("/api/{}/tags", user.id)).await,
@@ -230,25 +211,25 @@ async fn rename_merges_and_moves_the_tasks(app: &TestApp) {
     let cursor = sync["cursor"].as_str().unwrap().to_owned();
 
     // Respelling one tag.
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PUT,
-        &format!("/api/{}/tags/WORK", user.id),
-        Some(json!({"name": "Work"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PUT,
+            &format!("/api/{}/tags/WORK", user.id),
+            Some(json!({"name": "Work"})),
+        )
+        .await;
     assert_eq!((status, body), (200, json!({"name": "Work", "count": 2})));
     assert_eq!(get(app, &user, &task_url(&user, &a)).await["tags"], json!(["Work"]));
     // Into a tag in use: they merge under its spelling; a task with both keeps one.
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PUT,
-        &format!("/api/{}/tags/work", user.id),
-        Some(json!({"name": "JOB"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PUT,
+            &format!("/api/{}/tags/work", user.id),
+            Some(json!({"name": "JOB"})),
+        )
+        .await;
     assert_eq!((status, body), (200, json!({"name": "Job", "count": 3})));
     let got_a = get(app, &user, &task_url(&user, &a)).await;
     assert_eq!(got_a["tags"], json!(["Job"]));
@@ -281,23 +262,23 @@ async fn rename_merges_and_moves_the_tasks(app: &TestApp) {
         .iter()
         .all(|t| t["tags"] == json!(["Job"])));
     // The new name obeys the tag rules.
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PUT,
-        &format!("/api/{}/tags/job", user.id),
-        Some(json!({"name": "a,b"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PUT,
+            &format!("/api/{}/tags/job", user.id),
+            Some(json!({"name": "a,b"})),
+        )
+        .await;
     assert_validation(status, &body, &["body", "name"]);
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PUT,
-        &format!("/api/{}/tags/job", user.id),
-        Some(json!({})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PUT,
+            &format!("/api/{}/tags/job", user.id),
+            Some(json!({})),
+        )
+        .await;
     assert_validation(status, &body, &["body", "name"]);
 }
 
@@ -310,60 +291,50 @@ async fn delete_takes_the_tag_off_every_task(app: &TestApp) {
         .create_task(&user, json!({"title": "b", "tags": ["café AU lait"]}))
         .await;
     // Percent-decoded and matched ignoring case, beyond ASCII too.
-    let (status, body) = send(
-        app,
-        &user,
-        Method::DELETE,
-        &format!("/api/{}/tags/CAF%C3%89%20au%20LAIT", user.id),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::DELETE,
+            &format!("/api/{}/tags/CAF%C3%89%20au%20LAIT", user.id),
+            None,
+        )
+        .await;
     assert_eq!((status, body), (204, Value::Null));
     let got_a = get(app, &user, &task_url(&user, &a)).await;
     assert_eq!(got_a["tags"], json!(["keep"]));
     assert_ne!(got_a["updated_at"], a["updated_at"]);
     assert_eq!(get(app, &user, &task_url(&user, &b)).await["tags"], json!([]));
-    let (status, body) = send(
-        app,
-        &user,
-        Method::DELETE,
-        &format!("/api/{}/tags/caf%C3%A9%20au%20lait", user.id),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::DELETE,
+            &format!("/api/{}/tags/caf%C3%A9%20au%20lait", user.id),
+            None,
+        )
+        .await;
     assert_detail(status, &body, 404, "Tag not found");
 }
 
 async fn unknown_tags_are_404_and_bad_names_422(app: &TestApp) {
     let user = app.signup("unknown@example.com").await;
-    let (status, body) = send(
-        app,
-        &user,
-        Method::PUT,
-        &format!("/api/{}/tags/ghost", user.id),
-        Some(json!({"name": "x"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &user,
+            Method::PUT,
+            &format!("/api/{}/tags/ghost", user.id),
+            Some(json!({"name": "x"})),
+        )
+        .await;
     assert_detail(status, &body, 404, "Tag not found");
-    let (status, body) = send(
-        app,
-        &user,
-        Method::DELETE,
-        &format!("/api/{}/tags/ghost", user.id),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(&user, Method::DELETE, &format!("/api/{}/tags/ghost", user.id), None)
+        .await;
     assert_detail(status, &body, 404, "Tag not found");
     let long = "x".repeat(51);
     for name in ["a%2Cb", "%20", long.as_str()] {
-        let (status, body) = send(
-            app,
-            &user,
-            Method::DELETE,
-            &format!("/api/{}/tags/{name}", user.id),
-            None,
-        )
-        .await;
+        let (status, body) = app
+            .call(&user, Method::DELETE, &format!("/api/{}/tags/{name}", user.id), None)
+            .await;
         assert_validation(status, &body, &["path", "name"]);
     }
 }
@@ -384,7 +355,7 @@ async fn tags_of_one_user_never_reach_another(app: &TestApp) {
             Method::GET => format!("/api/{}/tags", alice.id),
             _ => format!("/api/{}/tags/Secret", alice.id),
         };
-        let (status, body) = send(app, &bob, method, &path, body).await;
+        let (status, body) = app.call(&bob, method, &path, body).await;
         assert_detail(
             status,
             &body,
@@ -393,14 +364,14 @@ async fn tags_of_one_user_never_reach_another(app: &TestApp) {
         );
     }
     // Bob's own rename leaves Alice's tasks alone.
-    let (status, _) = send(
-        app,
-        &bob,
-        Method::PUT,
-        &format!("/api/{}/tags/secret", bob.id),
-        Some(json!({"name": "open"})),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            &bob,
+            Method::PUT,
+            &format!("/api/{}/tags/secret", bob.id),
+            Some(json!({"name": "open"})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         get(app, &alice, &format!("/api/{}/tags", alice.id)).await,

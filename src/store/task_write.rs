@@ -213,3 +213,105 @@ pub async fn delete_tag(mut tx: impl TagTx, user_id: &str, key: &str, now: Times
     tx.commit().await?;
     Ok(true)
 }
+
+/// `TagTx` and `TagStore` for a backend whose transaction wrapper holds a `sqlx::Transaction` in
+/// `.0`, whose store holds its pool in `.pool`, and whose timestamps bind through `$now` (the
+/// statements are shared, so the implementations are too).
+macro_rules! tag_store {
+    ($store:ty, $tx:ident, $now:ident) => {
+        #[derive(sqlx::FromRow)]
+        struct TagRow {
+            name: String,
+            count: i64,
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::task_write::TagTx for $tx {
+            async fn touch_tagged(
+                &mut self,
+                user_id: &str,
+                key: &str,
+                now: $crate::domain::Timestamp,
+                change: i64,
+            ) -> $crate::store::StoreResult<u64> {
+                let done = sqlx::query($crate::store::task_write::tag_sql::TOUCH_TAGGED)
+                    .bind(user_id)
+                    .bind(key)
+                    .bind(now.$now())
+                    .bind(change)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn run(
+                &mut self,
+                sql: &'static str,
+                user_id: &str,
+                params: &[&str],
+            ) -> $crate::store::StoreResult<()> {
+                let mut query = sqlx::query(sql).bind(user_id);
+                for p in params {
+                    query = query.bind(*p);
+                }
+                query.execute(&mut *self.0).await?;
+                Ok(())
+            }
+
+            async fn spelling(&mut self, user_id: &str, key: &str) -> $crate::store::StoreResult<Option<String>> {
+                let name = sqlx::query_scalar($crate::store::task_write::tag_sql::SPELLING)
+                    .bind(user_id)
+                    .bind(key)
+                    .fetch_optional(&mut *self.0)
+                    .await?;
+                Ok(name)
+            }
+
+            async fn count(&mut self, user_id: &str, key: &str) -> $crate::store::StoreResult<i64> {
+                let n = sqlx::query_scalar($crate::store::task_write::tag_sql::COUNT)
+                    .bind(user_id)
+                    .bind(key)
+                    .fetch_one(&mut *self.0)
+                    .await?;
+                Ok(n)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::TagStore for $store {
+            async fn tags(&self, user_id: &str) -> $crate::store::StoreResult<Vec<$crate::domain::tag::Tag>> {
+                let rows: Vec<TagRow> = sqlx::query_as($crate::store::task_write::tag_sql::IN_USE)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| $crate::domain::tag::Tag {
+                        name: r.name,
+                        count: r.count,
+                    })
+                    .collect())
+            }
+
+            async fn rename_tag(
+                &self,
+                user_id: &str,
+                from: &str,
+                to: &str,
+                now: $crate::domain::Timestamp,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::tag::Tag>> {
+                $crate::store::task_write::rename_tag($tx(self.pool.begin().await?), user_id, from, to, now).await
+            }
+
+            async fn delete_tag(
+                &self,
+                user_id: &str,
+                key: &str,
+                now: $crate::domain::Timestamp,
+            ) -> $crate::store::StoreResult<bool> {
+                $crate::store::task_write::delete_tag($tx(self.pool.begin().await?), user_id, key, now).await
+            }
+        }
+    };
+}
+pub(crate) use tag_store;
