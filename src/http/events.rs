@@ -43,7 +43,27 @@ const CATCH_UP_PAGE: usize = 500;
 /// cannot send headers. The request log never shows a query string.
 pub struct StreamCaller {
     owner: OwnerScope,
-    credential: HeaderMap,
+    credential: Credential,
+}
+
+/// What a stream keeps of its request to check it again later: the headers that carry a
+/// credential, nothing else (a stream is small; a thousand of them are cheap).
+struct Credential {
+    authorization: Option<HeaderValue>,
+    cookie: Option<HeaderValue>,
+}
+
+impl Credential {
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(2);
+        if let Some(v) = &self.authorization {
+            headers.insert(AUTHORIZATION, v.clone());
+        }
+        if let Some(v) = &self.cookie {
+            headers.insert(COOKIE, v.clone());
+        }
+        headers
+    }
 }
 
 fn access_token(parts: &Parts) -> Option<String> {
@@ -64,19 +84,17 @@ impl FromRequestParts<Arc<AppState>> for StreamCaller {
             }
         }
         let owner = OwnerScope::from_request_parts(parts, state).await?;
-        let mut credential = HeaderMap::new();
-        for name in [AUTHORIZATION, COOKIE] {
-            if let Some(v) = parts.headers.get(&name) {
-                credential.insert(name, v.clone());
-            }
-        }
+        let credential = Credential {
+            authorization: parts.headers.get(AUTHORIZATION).cloned(),
+            cookie: parts.headers.get(COOKIE).cloned(),
+        };
         Ok(Self { owner, credential })
     }
 }
 
 /// When a JWT expires: its `exp`, read without checking (the extractor has checked it).
-fn jwt_expiry(credential: &HeaderMap) -> Option<Instant> {
-    let value = credential.get(AUTHORIZATION)?.to_str().ok()?;
+fn jwt_expiry(credential: &Credential) -> Option<Instant> {
+    let value = credential.authorization.as_ref()?.to_str().ok()?;
     let token = value.trim().split_once(' ')?.1.trim();
     let payload = token.split('.').nth(1)?;
     let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
@@ -102,7 +120,7 @@ struct Change<'a> {
 struct Live {
     state: Arc<AppState>,
     user_id: String,
-    credential: HeaderMap,
+    credential: Credential,
     hub: StreamHandle,
     position: Position,
     pending: VecDeque<Event>,
@@ -195,7 +213,7 @@ impl Live {
             return false;
         };
         let (mut parts, ()) = request.into_parts();
-        parts.headers = self.credential.clone();
+        parts.headers = self.credential.headers();
         match AuthUser::from_request_parts(&mut parts, &self.state).await {
             Ok(user) => user.id == self.user_id,
             Err(ApiError::Unavailable) => true,
@@ -209,6 +227,10 @@ impl Live {
             if let Some(event) = self.pending.pop_front() {
                 return Some((Ok(event), self));
             }
+            if self.pending.capacity() > 16 {
+                // After a burst: give the memory back.
+                self.pending.shrink_to_fit();
+            }
             if *self.hub.shutdown.borrow() {
                 return None;
             }
@@ -219,21 +241,21 @@ impl Live {
                 () = async { tokio::time::sleep_until(expiry.unwrap_or_else(Instant::now)).await }, if expiry.is_some() => return None,
                 changed = self.hub.resync.changed() => {
                     if changed.is_err() { return None; }
-                    self.ready().await;
+                    Box::pin(self.ready()).await;
                 }
                 changed = self.hub.account.changed() => {
-                    if changed.is_err() || !self.admitted().await { return None; }
+                    if changed.is_err() || !Box::pin(self.admitted()).await { return None; }
                 }
                 changed = self.hub.changes.changed() => {
                     if changed.is_err() { return None; }
-                    self.catch_up().await;
+                    Box::pin(self.catch_up()).await;
                 }
                 _ = self.recheck.tick() => {
-                    if !self.admitted().await { return None; }
+                    if !Box::pin(self.admitted()).await { return None; }
                     if self.needs_ready {
-                        self.ready().await;
+                        Box::pin(self.ready()).await;
                     } else if self.behind {
-                        self.catch_up().await;
+                        Box::pin(self.catch_up()).await;
                     }
                 }
             }
