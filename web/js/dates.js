@@ -1,6 +1,7 @@
 // Dates: showing due dates and converting them to and from <input type="datetime-local">.
 
 export const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const weekdayDateFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit' });
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
 
 /** A due date near `now` with its weekday, one further away with its year. */
@@ -10,6 +11,9 @@ export function formatDue(iso, now) {
   const diff = d.getTime() - now;
   return Math.abs(diff) < 6 * 86400000 ? dayFmt.format(d) : dateFmt.format(d);
 }
+
+/** A due date with its weekday and year ("Mon, Dec 14, 2026, 9:00 AM"): the next one of a series. */
+export const formatNextDue = (iso) => weekdayDateFmt.format(new Date(iso));
 
 const pad = (n) => String(n).padStart(2, '0');
 

@@ -13,7 +13,7 @@ export function h(tag, attrs, ...children) {
       if (v === undefined || v === null || v === false) continue;
       if (key === 'class') el.className = v;
       else if (key === 'text') el.textContent = v;
-      else if (key === 'dataset') Object.assign(el.dataset, v);
+      else if (key === 'dataset') { for (const k in v) if (v[k] !== undefined && v[k] !== null) el.dataset[k] = v[k]; }
       else if (key === 'style') el.style.cssText = v;
       else if (key in el && typeof v !== 'string') el[key] = v;
       else el.setAttribute(key, v === true ? '' : v);

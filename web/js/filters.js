@@ -11,6 +11,8 @@ export function readHash() {
   const pr = p.get('priority');
   f.priority = PRIORITIES.includes(pr) ? pr : '';
   f.category_id = p.get('category') || '';
+  f.tags = uniqueTags(p.getAll('tag'));
+  f.topLevel = p.get('top') === '1';
   const sort = p.get('sort');
   f.sort = SORTS.includes(sort) ? sort : DEFAULT_SORT;
   const limit = parseInt(p.get('limit') || '', 10);
@@ -26,6 +28,8 @@ export function writeHash() {
   if (f.q) p.set('q', f.q);
   if (f.priority) p.set('priority', f.priority);
   if (f.category_id) p.set('category', f.category_id);
+  for (const tag of f.tags) p.append('tag', tag);
+  if (f.topLevel) p.set('top', '1');
   if (f.sort !== DEFAULT_SORT) p.set('sort', f.sort);
   if (state.limit !== DEFAULT_LIMIT) p.set('limit', String(state.limit));
   if (state.offset > 0) p.set('offset', String(state.offset));
@@ -40,6 +44,7 @@ export function applyFiltersToControls() {
   form.elements.q.value = f.q;
   form.elements.priority.value = f.priority;
   form.elements.sort.value = f.sort;
+  form.elements.top.checked = f.topLevel;
   els.pageSize.value = String(state.limit);
   // the category select is filled when categories arrive
 }
@@ -53,6 +58,7 @@ export function readFilterControls() {
   f.priority = form.elements.priority.value;
   if (state.catsLoaded) f.category_id = form.elements.category_id.value; // else keep the one from the URL
   f.sort = form.elements.sort.value;
+  f.topLevel = form.elements.top.checked;
 }
 
 export function resetFilters() {
@@ -67,6 +73,8 @@ export function buildQuery() {
   if (f.priority) p.set('priority', f.priority);
   if (f.category_id) p.set('category_id', f.category_id);
   if (f.q.trim()) p.set('q', f.q.trim());
+  for (const tag of f.tags) p.append('tag', tag);
+  if (f.topLevel) p.set('parent_id', 'null');
   p.set('sort', f.sort);
   p.set('limit', String(state.limit));
   p.set('offset', String(state.offset));
@@ -80,6 +88,9 @@ export function matchesFilters(t) {
   if (f.status === 'completed' && !t.completed) return false;
   if (f.priority && t.priority !== f.priority) return false;
   if (f.category_id && t.category_id !== f.category_id) return false;
+  if (f.topLevel && t.parent_id) return false;
+  const own = new Set((t.tags || []).map(tagKey));
+  if (!f.tags.every((tag) => own.has(tagKey(tag)))) return false;
   const q = f.q.trim().toLowerCase();
   if (q && !(t.title || '').toLowerCase().includes(q) && !(t.description || '').toLowerCase().includes(q)) return false;
   return true;
@@ -87,5 +98,30 @@ export function matchesFilters(t) {
 
 export function filtersActive() {
   const f = state.filters;
-  return f.status !== 'all' || !!f.q.trim() || !!f.priority || !!f.category_id;
+  return f.status !== 'all' || !!f.q.trim() || !!f.priority || !!f.category_id || f.tags.length > 0 || f.topLevel;
+}
+
+/** Tags are one name per user ignoring case (SPEC §10): this is the key they compare by. */
+export const tagKey = (name) => String(name).trim().toLocaleLowerCase();
+
+/** Trimmed, non-empty, each name once ignoring case; the first spelling wins. */
+export function uniqueTags(names) {
+  const seen = new Set();
+  const out = [];
+  for (const raw of names) {
+    const name = String(raw).trim();
+    if (!name || seen.has(tagKey(name))) continue;
+    seen.add(tagKey(name));
+    out.push(name);
+  }
+  return out;
+}
+
+/** Adds a tag to the tag filter (click on a chip). */
+export function addTagFilter(name) {
+  state.filters.tags = uniqueTags([...state.filters.tags, name]);
+}
+
+export function removeTagFilter(name) {
+  state.filters.tags = state.filters.tags.filter((t) => tagKey(t) !== tagKey(name));
 }

@@ -9,10 +9,11 @@ import { initAuth, showAuth, readStoredAuth, clearAuth, renderAccount, refreshMe
 import { loadTasks, initPager } from './task-list.js';
 import { initTaskActions } from './task-actions.js';
 import { initNewTask } from './new-task.js';
-import { initFilterBar } from './filter-bar.js';
+import { initFilterBar, renderTagFilter } from './filter-bar.js';
 import { loadCategories, initCategories, resetCategories } from './categories.js';
 import { initToast, hideToast } from './toast.js';
 import { initKeyboard } from './keyboard.js';
+import { loadTags, initTags, resetTags } from './tags.js';
 
 function resetData() {
   if (state.loadCtl) state.loadCtl.abort();
@@ -22,8 +23,11 @@ function resetData() {
   state.editingId = null;
   state.pending.clear();
   state.loadedOnce = false;
+  state.subtasks.clear();
+  state.parentTitles.clear();
   els.list.replaceChildren();
   resetCategories();
+  resetTags();
   hideToast();
 }
 
@@ -34,7 +38,9 @@ function enterApp() {
   document.title = 'Tasks';
   renderAccount();
   applyFiltersToControls();
+  renderTagFilter();
   loadCategories();
+  loadTags();
   loadTasks();
   refreshMe();
 }
@@ -79,6 +85,7 @@ function init() {
   initTaskActions();
   initPager();
   initCategories();
+  initTags();
   initToast();
   initKeyboard();
   window.addEventListener('storage', onStorage);

@@ -6,8 +6,11 @@ import { fromLocalInput } from './dates.js';
 import { clearErrors, setFieldError, showErrors } from './forms.js';
 import { matchesFilters } from './filters.js';
 import { loadTasks } from './task-list.js';
-import { readTaskForm } from './task-editor.js';
+import { readTaskForm, checkDueAndRepeat, followDueDate } from './task-editor.js';
 import { showToast } from './toast.js';
+import { tagField, resetTagField } from './tag-input.js';
+import { recurrenceFields } from './recurrence.js';
+import { loadTags } from './tags.js';
 
 async function onCreateTask(ev) {
   ev.preventDefault();
@@ -20,23 +23,26 @@ async function onCreateTask(ev) {
     form.elements.title.focus();
     return;
   }
+  if (!checkDueAndRepeat(form, f)) return;
   const due = fromLocalInput(f.due_raw);
-  if (due === undefined) {
-    setFieldError(form, 'due_date', 'Enter a valid date and time.');
-    form.elements.due_date.focus();
-    return;
-  }
   const body = { title: f.title, priority: f.priority };
   if (f.description !== null) body.description = f.description;
   if (due) body.due_date = due;
   if (f.category_id) body.category_id = f.category_id;
+  if (f.tags.length) body.tags = f.tags;
+  if (f.recurrence) body.recurrence = f.recurrence;
   setBusy(form, true);
   try {
     const { data } = await api('POST', userPath('/tasks'), { body });
     form.elements.title.value = '';
     form.elements.description.value = '';
     form.elements.due_date.value = '';
+    form.elements.due_date.dispatchEvent(new Event('change'));
+    resetTagField(form);
+    form.elements.repeat.value = '';
+    form.elements.repeat.dispatchEvent(new Event('change'));
     form.elements.title.focus();
+    if (f.tags.length) loadTags();
     announce(`Added “${data ? data.title : f.title}”.`);
     await loadTasks();
     if (data && !matchesFilters(data)) showToast(`Added “${data.title}” — it is hidden by the current filters.`);
@@ -48,6 +54,9 @@ async function onCreateTask(ev) {
 }
 
 export function initNewTask() {
+  els.taskForm.querySelector('#new-tags-slot').replaceWith(tagField('new'));
+  els.taskForm.querySelector('#new-repeat-slot').replaceWith(recurrenceFields('new', null, null));
+  followDueDate(els.taskForm);
   els.taskForm.addEventListener('submit', onCreateTask);
   els.taskForm.addEventListener('keydown', (ev) => {
     if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey) && ev.target instanceof HTMLTextAreaElement) {

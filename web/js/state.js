@@ -12,10 +12,11 @@ export const FIELD_LABEL = {
   title: 'Title', description: 'Description', priority: 'Priority', due_date: 'Due date',
   category_id: 'Category', completed: 'Completed', email: 'Email', password: 'Password',
   name: 'Name', color: 'Colour', q: 'Search', sort: 'Sort', limit: 'Page size', offset: 'Page',
+  tags: 'Tags', tag: 'Tag', parent_id: 'Parent task', recurrence: 'Repeat',
 };
 export const DEFAULT_COLOR = '#3B82F6';
 
-export const defaultFilters = (sort = DEFAULT_SORT) => ({ status: 'all', q: '', priority: '', category_id: '', sort });
+export const defaultFilters = (sort = DEFAULT_SORT) => ({ status: 'all', q: '', priority: '', category_id: '', tags: [], topLevel: false, sort });
 
 export const state = {
   auth: null,
@@ -32,6 +33,10 @@ export const state = {
   loadCtl: null,
   pending: new Set(),
   loadedOnce: false,
+  tags: [], // [{name, count}] of the user, for autocomplete and the tag panel
+  subtasks: new Map(), // parent id -> {gen, items}: the subtasks of parents on screen
+  subtaskGen: 0, // bumped on every list load: older entries are refetched when seen
+  parentTitles: new Map(), // parent id -> title, for subtasks listed without their parent
 };
 
 /** Elements by role, looked up once by `bindElements` when the page is ready. */
@@ -46,6 +51,7 @@ const ELEMENT_IDS = {
   pager: 'pager', prev: 'page-prev', next: 'page-next', pageInfo: 'page-info', pageSize: 'page-size',
   catList: 'category-list', catEmpty: 'category-empty', catForm: 'category-form', toast: 'toast',
   toastText: 'toast-text', toastAction: 'toast-action', toastClose: 'toast-close', logout: 'logout',
+  tagList: 'tag-list', tagEmpty: 'tag-empty', tagFilter: 'tag-filter', tagOptions: 'tag-options',
 };
 
 export function bindElements() {

@@ -6,9 +6,13 @@ import { toLocalInput, fromLocalInput } from './dates.js';
 import { clearErrors, setFieldError, showErrors, field } from './forms.js';
 import { matchesFilters } from './filters.js';
 import { categoryOptions } from './categories.js';
-import { rowFor, taskRow } from './task-row.js';
+import { rowFor } from './rows.js';
+import { taskRow } from './task-row.js';
 import { removeTaskLocal } from './task-list.js';
 import { showToast } from './toast.js';
+import { tagField, tagInputValue, sameTags } from './tag-input.js';
+import { loadTags } from './tags.js';
+import { recurrenceFields, readRecurrence, relabelChoices, recurrenceProblem, sameRecurrence } from './recurrence.js';
 
 /** The values of a task form (the new-task form or an edit form). */
 export function readTaskForm(form) {
@@ -19,7 +23,34 @@ export function readTaskForm(form) {
     priority: v('priority') || 'medium',
     due_raw: v('due_date'),
     category_id: v('category_id') || null,
+    tags: tagInputValue(form),
+    recurrence: readRecurrence(form),
   };
+}
+
+/** Checks the due date and the recurrence of a form; false (with the error shown) when wrong. */
+export function checkDueAndRepeat(form, f) {
+  const due = fromLocalInput(f.due_raw);
+  if (due === undefined) {
+    setFieldError(form, 'due_date', 'Enter a valid date and time.');
+    form.elements.due_date.focus();
+    return false;
+  }
+  const problem = recurrenceProblem(f.recurrence, due);
+  if (problem) {
+    setFieldError(form, 'recurrence', problem);
+    (f.recurrence.rule ? form.elements.due_date : form.elements.rrule).focus();
+    return false;
+  }
+  return true;
+}
+
+/** Keeps the quick choices' names in step with the due date ("Every week on Friday"). */
+export function followDueDate(form) {
+  const due = form.elements.due_date;
+  const relabel = () => relabelChoices(form, fromLocalInput(due.value));
+  due.addEventListener('input', relabel);
+  due.addEventListener('change', relabel);
 }
 
 function editRow(t) {
@@ -40,12 +71,15 @@ function editRow(t) {
     field('Priority', prio, 'priority'),
     field('Due', due, 'due_date'),
     field('Category', cat, 'category_id'),
+    tagField(`e-${t.id}`, t.tags || []),
+    recurrenceFields('edit', t.recurrence, t.due_date),
     h('div', { class: 'edit-actions' },
       h('button', { type: 'submit', class: 'btn btn-primary btn-small', dataset: { testid: 'edit-save' }, text: 'Save' }),
       h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'cancel-edit', testid: 'edit-cancel' }, text: 'Cancel' }),
     ),
     h('p', { class: 'form-error', role: 'alert', dataset: { errorFor: '_form' } }),
   );
+  followDueDate(form);
   return h('li', { class: 'task is-editing', dataset: { id: t.id, testid: 'task-item' } }, form);
 }
 
@@ -89,16 +123,11 @@ export async function saveEdit(form) {
   if (f.title !== task.title) patch.title = f.title;
   if ((f.description ?? null) !== (task.description ?? null)) patch.description = f.description;
   if (f.priority !== task.priority) patch.priority = f.priority;
-  if (f.due_raw !== toLocalInput(task.due_date)) {
-    const due = fromLocalInput(f.due_raw);
-    if (due === undefined) {
-      setFieldError(form, 'due_date', 'Enter a valid date and time.');
-      form.elements.due_date.focus();
-      return;
-    }
-    patch.due_date = due;
-  }
+  if (!checkDueAndRepeat(form, f)) return;
+  if (f.due_raw !== toLocalInput(task.due_date)) patch.due_date = fromLocalInput(f.due_raw);
   if ((f.category_id || null) !== (task.category_id || null)) patch.category_id = f.category_id;
+  if (!sameTags(f.tags, task.tags)) patch.tags = f.tags;
+  if (!sameRecurrence(f.recurrence, task.recurrence)) patch.recurrence = f.recurrence;
   if (!Object.keys(patch).length) {
     closeEdit(id);
     return;
@@ -118,6 +147,7 @@ export async function saveEdit(form) {
       showToast(`Saved “${data.title}” — it no longer matches the current filters.`);
     }
     announce(`Saved “${data.title}”.`);
+    if (patch.tags) loadTags();
   } catch (e) {
     setBusy(form, false);
     if (e.status === 401) return;

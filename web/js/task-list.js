@@ -1,10 +1,12 @@
 // The task list: loading a page of tasks, rendering it, the pager and the empty state.
 import { state, els, PAGE_SIZES, DEFAULT_LIMIT } from './state.js';
 import { h } from './dom.js';
-import { api, userPath } from './api.js';
+import { api, userPath, taskPath } from './api.js';
 import { clearErrors, showErrors } from './forms.js';
 import { buildQuery, writeHash, matchesFilters, filtersActive } from './filters.js';
-import { rowFor, taskRow } from './task-row.js';
+import { rowFor } from './rows.js';
+import { taskRow } from './task-row.js';
+import { watchRows, refreshSubtasks, subtasksOf } from './subtasks.js';
 
 let busyTimer = 0;
 
@@ -33,6 +35,7 @@ export async function loadTasks({ refocus = null, corrected = false } = {}) {
     state.tasks = tasks;
     state.total = total;
     state.loadedOnce = true;
+    state.subtaskGen++;
     clearErrors(els.filters);
     hideListError();
     renderTasks();
@@ -70,12 +73,19 @@ function hideListError() {
   els.listError.replaceChildren();
 }
 
+/**
+ * Subtasks whose parent is on this page are shown in the parent's checklist, not as rows of
+ * their own; the others are rows that say whose subtask they are.
+ */
 export function renderTasks() {
   const now = Date.now();
   const frag = document.createDocumentFragment();
   const keepEditing = state.editingId ? rowFor(state.editingId) : null;
   let stillEditing = false;
+  const onPage = new Set(state.tasks.map((t) => t.id));
+  for (const t of state.tasks) if (!t.parent_id) state.parentTitles.set(t.id, t.title);
   for (const t of state.tasks) {
+    if (t.parent_id && onPage.has(t.parent_id)) continue;
     if (keepEditing && t.id === state.editingId && keepEditing.classList.contains('is-editing')) {
       frag.append(keepEditing);
       stillEditing = true;
@@ -86,6 +96,24 @@ export function renderTasks() {
   if (!stillEditing) state.editingId = null;
   els.list.replaceChildren(frag);
   renderListMeta();
+  watchRows(Array.from(els.list.querySelectorAll(':scope > li[data-id]:not([data-parent])')));
+  loadParentTitles();
+}
+
+/** Titles of the parents of subtasks listed without them ("Subtask of …"). */
+async function loadParentTitles() {
+  const missing = new Set(state.tasks.filter((t) => t.parent_id && !state.parentTitles.has(t.parent_id)).map((t) => t.parent_id));
+  for (const id of missing) {
+    try {
+      const { data } = await api('GET', taskPath(id));
+      state.parentTitles.set(id, data.title);
+    } catch {
+      continue; // the row keeps saying "Subtask"
+    }
+    for (const span of els.list.querySelectorAll(`li[data-parent="${CSS.escape(id)}"] [data-testid="task-parent"]`)) {
+      span.textContent = `Subtask of “${state.parentTitles.get(id)}”`;
+    }
+  }
 }
 
 function renderListMeta() {
@@ -133,6 +161,13 @@ export function applyTaskChange(task) {
   if (i < 0) return;
   state.tasks[i] = task;
   const row = rowFor(task.id);
+  if (!row && task.parent_id && state.subtasks.has(task.parent_id)) {
+    // shown in its parent's checklist
+    const entry = state.subtasks.get(task.parent_id);
+    entry.items = subtasksOf(task.parent_id).map((t) => (t.id === task.id ? task : t));
+    refreshSubtasks(task.parent_id);
+    return;
+  }
   if (!matchesFilters(task)) {
     removeTaskLocal(task.id);
     return;
