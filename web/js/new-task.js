@@ -9,7 +9,7 @@ import { loadTasks } from './task-list.js';
 import { readTaskForm, checkDueAndRepeat, followDueDate } from './task-editor.js';
 import { showToast } from './toast.js';
 import { tagField, resetTagField } from './tag-input.js';
-import { recurrenceFields } from './recurrence.js';
+import { recurrenceFields, resetRecurrenceFields } from './recurrence.js';
 import { loadTags } from './tags.js';
 
 async function onCreateTask(ev) {
@@ -39,8 +39,7 @@ async function onCreateTask(ev) {
     form.elements.due_date.value = '';
     form.elements.due_date.dispatchEvent(new Event('change'));
     resetTagField(form);
-    form.elements.repeat.value = '';
-    form.elements.repeat.dispatchEvent(new Event('change'));
+    resetRecurrenceFields(form);
     form.elements.title.focus();
     if (f.tags.length) loadTags();
     announce(`Added “${data ? data.title : f.title}”.`);

@@ -196,3 +196,14 @@ export function recurrenceProblem(rec, dueIso) {
   if (!dueIso) return 'A repeating task needs a due date: its first occurrence.';
   return null;
 }
+
+/** Back to "Does not repeat", counted from the due date (the form is ready for the next task). */
+export function resetRecurrenceFields(form) {
+  const select = form.elements.repeat;
+  if (!select) return;
+  select.value = '';
+  form.elements.rrule.value = '';
+  const due = form.querySelector('input[name="basis"][value="due"]');
+  if (due) due.checked = true;
+  select.dispatchEvent(new Event('change'));
+}

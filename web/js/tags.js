@@ -17,7 +17,9 @@ export async function loadTags() {
     state.tags = Array.isArray(data) ? data : [];
     renderTags();
   } catch (e) {
-    if (e.status !== 401) els.tagEmpty.textContent = `Could not load tags: ${e.message}`;
+    if (e.status === 401) return;
+    els.tagEmpty.textContent = `Could not load tags: ${e.message}`;
+    els.tagEmpty.hidden = false;
   }
 }
 
