@@ -207,8 +207,7 @@ test('recurrence in the new-task form: quick choices, from completion, a custom 
     assert.deepEqual(await titles(page), []);
 
     await page.getByTestId('new-due').fill(new Date(Date.now() + 3 * DAY).toISOString().slice(0, 16));
-    await page.locator('#task-form label', { hasText: 'From completion' }).click();
-    assert.equal(await page.getByTestId('new-basis-completion').isChecked(), true);
+    await page.getByTestId('new-basis-completion').check();
     await page.getByTestId('add-task').click();
     await expectTitles(page, ['Pay rent']);
     assert.equal(await row(page, 'Pay rent').getByTestId('task-recurrence').textContent(), 'Repeats every month on the last day, counted from completion');
@@ -263,9 +262,12 @@ test('screenshots of tags, subtasks and recurrence, on a desktop and a phone', a
 
     await row(page, 'Pay rent').getByTestId('task-edit').click();
     await page.getByTestId('task-edit-form').waitFor();
-    await page.getByTestId('task-edit-form').scrollIntoViewIfNeeded();
+    const editing = page.locator('li.is-editing');
+    await editing.scrollIntoViewIfNeeded();
+    await page.evaluate(() => document.activeElement.blur());
+    await page.mouse.move(0, 0);
     const editor = join(ARTIFACTS, '81-recurrence-editor.png');
-    await page.getByTestId('task-edit-form').screenshot({ path: editor });
+    await editing.screenshot({ path: editor });
     saveForReadme(editor, 'screenshot-recurrence.png');
     await page.getByTestId('edit-cancel').click();
   } finally {

@@ -136,15 +136,12 @@ export function recurrenceFields(prefix, rec, dueIso) {
     id: ruleId, name: 'rrule', type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'FREQ=WEEKLY;BYDAY=MO,WE',
     value: choice === 'custom' ? rec.rule : '', 'aria-describedby': `${ruleId}-hint`, dataset: { testid: `${prefix}-rrule` },
   });
-  const basis = h('fieldset', { class: 'segmented segmented-small basis' },
-    h('legend', { class: 'visually-hidden', text: 'Next due date counted' }),
-    ...[['due', 'From due date'], ['completion', 'From completion']].flatMap(([value, label]) => {
-      const id = nextId(`${prefix}-basis`);
-      return [
-        h('input', { type: 'radio', name: 'basis', id, value, checked: (rec ? rec.basis || 'due' : 'due') === value, dataset: { testid: `${prefix}-basis-${value}` } }),
-        h('label', { for: id, text: label }),
-      ];
-    }),
+  const basis = h('fieldset', { class: 'basis' },
+    h('legend', { class: 'visually-hidden', text: 'Count the next due date' }),
+    ...[['due', 'From due date'], ['completion', 'From completion']].map(([value, label]) => h('label', { class: 'check' },
+      h('input', { type: 'radio', name: 'basis', value, checked: (rec ? rec.basis || 'due' : 'due') === value, dataset: { testid: `${prefix}-basis-${value}` } }),
+      h('span', { text: label }),
+    )),
   );
   const custom = h('div', { class: 'repeat-custom', hidden: choice !== 'custom' },
     h('label', { for: ruleId, text: 'Rule (RFC 5545 RRULE)' }), rule,
