@@ -57,6 +57,7 @@ test('tags: add with autocomplete, filter by a chip, rename and delete beside th
     await expectTitles(page, ['Fix the sink', 'Water the plants']);
     assert.match(page.url(), /tag=Home/);
     assert.deepEqual(await page.getByTestId('tag-filter-chip').allTextContents(), ['Home ×']);
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'tag-filter-chip', 'focus goes to the filter the chip made');
     const { data: tagged } = await api(tokenOf(user), 'GET', `${base}/tasks?tag=home`);
     assert.deepEqual(tagged.map((t) => t.title).sort(), ['Fix the sink', 'Water the plants']);
     // a second chip narrows it further (every named tag must be on the task)
@@ -117,9 +118,12 @@ test('subtasks: add two, check one off, the parent shows 1/2; top-level only', a
     await input.press('Escape');
     assert.equal(await trip.getByTestId('subtask-form').count(), 0);
 
-    // check one off
-    await trip.getByTestId('subtask-item').filter({ hasText: 'Book flights' }).getByTestId('subtask-toggle').check();
+    // check one off, by keyboard
+    await trip.getByTestId('subtask-item').filter({ hasText: 'Book flights' }).getByTestId('subtask-toggle').focus();
+    await page.keyboard.press('Space');
     await eventually(async () => assert.match(await trip.getByTestId('task-progress').textContent(), /^1\/2 subtasks done$/));
+    assert.equal(await page.evaluate(() => document.activeElement.closest('[data-testid="subtask-item"]').textContent), 'Book flights×', 'focus stays on its checkbox');
+    assert.equal(await trip.getByTestId('subtask-item').filter({ hasText: 'Book flights' }).getByTestId('subtask-toggle').isChecked(), true);
     const { data: subs } = await api(tokenOf(user), 'GET', `${base}/tasks?parent_id=${parent.id}&sort=title`);
     assert.deepEqual(subs.map((s) => [s.title, s.completed, s.parent_id]), [['Book flights', true, parent.id], ['Pack bags', false, parent.id]]);
     await shot(page, '71-subtasks');

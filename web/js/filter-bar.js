@@ -1,7 +1,7 @@
 // The filter bar above the list, and "Clear filters" in the empty state.
 import { state, els } from './state.js';
 import { h, announce } from './dom.js';
-import { applyFiltersToControls, readFilterControls, resetFilters, writeHash, addTagFilter, removeTagFilter } from './filters.js';
+import { applyFiltersToControls, readFilterControls, resetFilters, writeHash, addTagFilter, removeTagFilter, tagKey } from './filters.js';
 import { loadTasks } from './task-list.js';
 
 let searchTimer = 0;
@@ -41,6 +41,9 @@ export function filterByTag(name) {
   addTagFilter(name);
   renderTagFilter();
   reload();
+  // the clicked chip is redrawn with the list: keep keyboard focus on the filter it made
+  const chip = Array.from(els.tagFilter.querySelectorAll('[data-tag]')).find((b) => tagKey(b.dataset.tag) === tagKey(name));
+  if (chip) chip.focus();
   announce(`Showing tasks tagged ${state.filters.tags.join(' and ')}.`);
 }
 
