@@ -21,6 +21,7 @@ use crate::auth::rate_limit::RateLimiter;
 use crate::auth::token::Tokens;
 use crate::config::{Config, Secret};
 use crate::error::ApiError;
+use crate::events::{listener, Hub};
 use crate::http::{self, json::BODY_LIMIT, middleware as mw, service, webapp};
 use crate::store::Store;
 
@@ -39,6 +40,11 @@ pub struct AppState {
     pub idempotency_ttl: Duration,
     /// How long tombstones are kept, and so how old a sync cursor may be.
     pub sync_retention: Duration,
+    /// The open event streams of this process.
+    pub events: Arc<Hub>,
+    /// Whether this process itself must tell streams of changes (SQLite: no other process
+    /// writes). On PostgreSQL every instance's listener does, this one's included.
+    pub events_in_process: bool,
 }
 
 impl AppState {
@@ -60,6 +66,8 @@ impl AppState {
             signup_limiter: RateLimiter::per_minute(config.signup_limit_per_minute),
             idempotency_ttl: config.idempotency_ttl,
             sync_retention: config.sync_retention,
+            events: Hub::new(config.sse_max_per_user),
+            events_in_process: matches!(config.database, crate::config::Database::Sqlite(_)),
         })
     }
 }
@@ -104,7 +112,8 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     let allowed = origins.clone();
-    extra
+    let in_process = state.events_in_process.then(|| state.clone());
+    let router = extra
         .route("/", get(service::root))
         .route("/health", get(service::health))
         .route("/health/ready", get(service::ready))
@@ -122,7 +131,11 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .layer(middleware::from_fn(move |req, next| {
             mw::cors_only_for_allowed(allowed.clone(), req, next)
         }))
-        .layer(middleware::from_fn(mw::request_context))
+        .layer(middleware::from_fn(mw::request_context));
+    match in_process {
+        Some(state) => router.layer(middleware::from_fn_with_state(state, mw::tell_streams)),
+        None => router,
+    }
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
@@ -174,6 +187,21 @@ pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// On PostgreSQL, listens for the changes and account changes every instance commits, and tells
+/// this process's streams and account cache; `None` on SQLite, where this process is the only
+/// writer.
+pub fn spawn_listener(state: &Arc<AppState>, config: &Config) -> Option<tokio::task::JoinHandle<()>> {
+    let crate::config::Database::Postgres(options) = &config.database else {
+        return None;
+    };
+    let (on_account, on_reconnect) = (state.clone(), state.clone());
+    let hooks = listener::Hooks {
+        account_changed: Box::new(move |id| on_account.accounts.invalidate(id)),
+        reconnected: Box::new(move || on_reconnect.accounts.invalidate_all()),
+    };
+    Some(listener::spawn((**options).clone(), state.events.clone(), hooks))
 }
 
 /// Resolves on SIGINT or SIGTERM.
