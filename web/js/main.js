@@ -14,8 +14,10 @@ import { loadCategories, initCategories, resetCategories } from './categories.js
 import { initToast, hideToast } from './toast.js';
 import { initKeyboard } from './keyboard.js';
 import { loadTags, initTags, resetTags } from './tags.js';
+import { startLive, stopLive, initLive } from './live.js';
 
 function resetData() {
+  stopLive();
   if (state.loadCtl) state.loadCtl.abort();
   state.loadSeq++;
   state.tasks = [];
@@ -43,6 +45,7 @@ function enterApp() {
   loadTags();
   loadTasks();
   refreshMe();
+  startLive();
 }
 
 function sessionEnded(message) {
@@ -88,6 +91,7 @@ function init() {
   initTags();
   initToast();
   initKeyboard();
+  initLive();
   window.addEventListener('storage', onStorage);
 
   readHash();

@@ -51,7 +51,7 @@ const ELEMENT_IDS = {
   pager: 'pager', prev: 'page-prev', next: 'page-next', pageInfo: 'page-info', pageSize: 'page-size',
   catList: 'category-list', catEmpty: 'category-empty', catForm: 'category-form', toast: 'toast',
   toastText: 'toast-text', toastAction: 'toast-action', toastClose: 'toast-close', logout: 'logout',
-  tagList: 'tag-list', tagEmpty: 'tag-empty', tagFilter: 'tag-filter', tagOptions: 'tag-options',
+  liveStatus: 'live-status', tagList: 'tag-list', tagEmpty: 'tag-empty', tagFilter: 'tag-filter', tagOptions: 'tag-options',
 };
 
 export function bindElements() {

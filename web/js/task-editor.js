@@ -78,6 +78,7 @@ function editRow(t) {
       h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'cancel-edit', testid: 'edit-cancel' }, text: 'Cancel' }),
     ),
     h('p', { class: 'form-error', role: 'alert', dataset: { errorFor: '_form' } }),
+    h('p', { class: 'live-notice', role: 'status', hidden: true, dataset: { liveNotice: '', testid: 'edit-live-notice' } }),
   );
   followDueDate(form);
   return h('li', { class: 'task is-editing', dataset: { id: t.id, testid: 'task-item' } }, form);

@@ -6,7 +6,7 @@ import { clearErrors, showErrors } from './forms.js';
 import { buildQuery, writeHash, matchesFilters, filtersActive } from './filters.js';
 import { rowFor } from './rows.js';
 import { taskRow } from './task-row.js';
-import { watchRows, refreshSubtasks, subtasksOf } from './subtasks.js';
+import { watchRows, refreshSubtasks, subtasksOf, subtaskSection } from './subtasks.js';
 
 let busyTimer = 0;
 
@@ -82,6 +82,10 @@ export function renderTasks() {
   const frag = document.createDocumentFragment();
   const keepEditing = state.editingId ? rowFor(state.editingId) : null;
   let stillEditing = false;
+  // an open "add a subtask" form keeps what is typed in it across a redraw
+  const openForms = new Map(Array.from(els.list.querySelectorAll('li[data-id] .subtask-add'))
+    .map((form) => [form.closest('li[data-id]').dataset.id, form]));
+  const focused = document.activeElement;
   const onPage = new Set(state.tasks.map((t) => t.id));
   for (const t of state.tasks) if (!t.parent_id) state.parentTitles.set(t.id, t.title);
   for (const t of state.tasks) {
@@ -90,11 +94,16 @@ export function renderTasks() {
       frag.append(keepEditing);
       stillEditing = true;
     } else {
-      frag.append(taskRow(t, now));
+      const fresh = taskRow(t, now);
+      const form = openForms.get(t.id);
+      const section = form && fresh.querySelector('.subtasks');
+      if (section) section.replaceWith(subtaskSection(t, form));
+      frag.append(fresh);
     }
   }
   if (!stillEditing) state.editingId = null;
   els.list.replaceChildren(frag);
+  if (focused && focused !== document.activeElement && els.list.contains(focused)) focused.focus();
   renderListMeta();
   watchRows(Array.from(els.list.querySelectorAll(':scope > li[data-id]:not([data-parent])')));
   loadParentTitles();
