@@ -154,8 +154,9 @@ export async function signUpViaApi(tag, name = 'Grace Hopper', preferredEmail = 
 }
 
 /** Opens the app already logged in as `user` (token put where the app keeps it). */
-export async function openAs(user, viewport = DESKTOP, hash = '') {
+export async function openAs(user, viewport = DESKTOP, hash = '', { setup = null } = {}) {
   const ctx = await newPage(viewport);
+  if (setup) await setup(ctx);
   const auth = { token: user.access_token || user.token, user_id: user.user_id, email: user.email, name: user.name ?? null };
   await ctx.page.addInitScript((a) => {
     if (!sessionStorage.getItem('seeded')) {
@@ -177,3 +178,5 @@ export async function noHorizontalScroll(page) {
   assert.ok(m.doc <= m.vw && m.body <= m.vw, `page is wider than the screen: ${JSON.stringify(m)}`);
 }
 
+
+export const tokenOf = (user) => user.access_token || user.token;

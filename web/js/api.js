@@ -56,13 +56,14 @@ export function onSessionEnded(handler) {
   sessionEnded = handler;
 }
 
-export async function api(method, path, { body, auth = true, signal } = {}) {
-  const headers = { Accept: 'application/json' };
+export async function api(method, path, { body, auth = true, signal, headers: extra = {}, cache } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (auth) {
     if (!state.auth) throw new ApiError(401, 'Please log in.');
     headers.Authorization = `Bearer ${state.auth.token}`;
   }
   const init = { method, headers, signal };
+  if (cache) init.cache = cache;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

@@ -142,6 +142,7 @@ function applyChanges(tasks, deleted, categoriesChanged) {
     tagsChanged = true;
   }
   for (const task of tasks) {
+    if (state.pendingDeletes.has(task.id)) continue; // deleted here, its undo window still open
     const known = state.tasks.find((t) => t.id === task.id);
     if (task.parent_id && state.subtasks.has(task.parent_id)) {
       // a subtask shown in its parent's checklist: redraw that checklist only

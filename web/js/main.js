@@ -7,7 +7,7 @@ import { onSessionEnded } from './api.js';
 import { readHash, applyFiltersToControls } from './filters.js';
 import { initAuth, showAuth, readStoredAuth, clearAuth, renderAccount, refreshMe } from './auth.js';
 import { loadTasks, initPager } from './task-list.js';
-import { initTaskActions } from './task-actions.js';
+import { initTaskActions, flushDeletes } from './task-actions.js';
 import { initNewTask } from './new-task.js';
 import { initFilterBar, renderTagFilter } from './filter-bar.js';
 import { loadCategories, initCategories, resetCategories } from './categories.js';
@@ -24,6 +24,7 @@ function resetData() {
   state.total = 0;
   state.editingId = null;
   state.pending.clear();
+  state.pendingDeletes.clear();
   state.loadedOnce = false;
   state.subtasks.clear();
   state.parentTitles.clear();
@@ -56,6 +57,7 @@ function sessionEnded(message) {
 }
 
 function logout() {
+  flushDeletes();
   clearAuth();
   resetData();
   showAuth('login', '');

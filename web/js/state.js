@@ -32,6 +32,7 @@ export const state = {
   loadSeq: 0,
   loadCtl: null,
   pending: new Set(),
+  pendingDeletes: new Map(), // id -> {task, index}: deleted on screen, DELETE not sent yet (undo)
   loadedOnce: false,
   tags: [], // [{name, count}] of the user, for autocomplete and the tag panel
   subtasks: new Map(), // parent id -> {gen, items}: the subtasks of parents on screen

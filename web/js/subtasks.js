@@ -7,6 +7,7 @@ import { api, userPath, taskPath } from './api.js';
 import { clearErrors, setFieldError, showErrors } from './forms.js';
 import { rowFor, showRowError } from './rows.js';
 import { showToast } from './toast.js';
+import { setCompleted } from './complete.js';
 
 const byCreation = (a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0);
 
@@ -177,9 +178,11 @@ export async function toggleSubtask(item, checkbox) {
   if (state.pending.has(id)) return;
   state.pending.add(id);
   try {
-    const { data } = await api('PATCH', taskPath(id, '/complete'));
+    const shown = subtasksOf(parentId).find((t) => t.id === id);
+    const { task: data, outcome } = await setCompleted(shown, checkbox.checked);
     setItems(parentId, subtasksOf(parentId).map((t) => (t.id === id ? data : t)));
     refreshSubtasks(parentId);
+    if (outcome !== 'done') showToast(`“${data.title}” changed on another device; it now shows its latest state.`);
     announce(data.completed ? `Checked off “${data.title}”.` : `“${data.title}” is open again.`);
   } catch (e) {
     if (checkbox.isConnected) checkbox.checked = !checkbox.checked;

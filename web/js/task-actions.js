@@ -1,15 +1,16 @@
 // What one does to a task from its row: complete, delete (with undo), edit.
 import { state, els } from './state.js';
 import { $, announce } from './dom.js';
-import { api, userPath, taskPath } from './api.js';
+import { api, taskPath } from './api.js';
+import { setCompleted } from './complete.js';
 import { rowFor, showRowError } from './rows.js';
-import { loadTasks, applyTaskChange, removeTaskLocal } from './task-list.js';
+import { renderTasks, applyTaskChange, removeTaskLocal } from './task-list.js';
 import { openEdit, closeEdit, saveEdit } from './task-editor.js';
 import { showToast } from './toast.js';
 import { formatNextDue } from './dates.js';
 import { filterByTag } from './filter-bar.js';
 import { loadTags } from './tags.js';
-import { openAddForm, closeAddForm, addSubtask, toggleSubtask, deleteSubtask, subtasksOf } from './subtasks.js';
+import { openAddForm, closeAddForm, addSubtask, toggleSubtask, deleteSubtask } from './subtasks.js';
 
 function markPending(id) {
   state.pending.add(id);
@@ -25,12 +26,24 @@ function clearPending(id) {
 
 async function toggleTask(id, checkbox) {
   const before = state.tasks.find((t) => t.id === id);
+  if (!before) return;
+  const wanted = checkbox.checked; // the state the person asked for, as the page showed it
   markPending(id);
   try {
-    const { data } = await api('PATCH', taskPath(id, '/complete'));
+    const { task: data, outcome } = await setCompleted(before, wanted);
     state.pending.delete(id);
     applyTaskChange(data);
-    if (before && !before.completed && !data.completed && data.recurrence) {
+    if (outcome === 'already') {
+      const msg = data.completed
+        ? `“${data.title}” was already completed on another device.`
+        : `“${data.title}” was already open again on another device.`;
+      showToast(msg);
+      announce(msg);
+    } else if (outcome === 'conflict') {
+      const msg = `“${data.title}” changed on another device, so nothing was changed. It now shows its latest state.`;
+      showToast(msg);
+      announce(msg);
+    } else if (!before.completed && !data.completed && data.recurrence) {
       // a recurring task moves to its next occurrence instead of completing (SPEC §10)
       const next = formatNextDue(data.due_date);
       showToast(`Done for now: “${data.title}” is next due ${next}.`);
@@ -40,7 +53,7 @@ async function toggleTask(id, checkbox) {
     }
   } catch (e) {
     clearPending(id);
-    if (checkbox.isConnected) checkbox.checked = !checkbox.checked;
+    if (checkbox.isConnected) checkbox.checked = !wanted;
     if (e.status === 401) return;
     if (e.status === 404) {
       removeTaskLocal(id);
@@ -51,59 +64,61 @@ async function toggleTask(id, checkbox) {
   }
 }
 
-async function deleteTask(id) {
-  const task = state.tasks.find((t) => t.id === id);
+/**
+ * Delete with a real undo: the row goes at once, the DELETE is sent only when the undo window
+ * closes (or the page is left), so Undo brings back the same task, with its id and place.
+ */
+function deleteTask(id) {
+  const index = state.tasks.findIndex((t) => t.id === id);
+  const task = state.tasks[index];
   if (!task || state.pending.has(id)) return;
-  const subtasks = task.parent_id ? [] : subtasksOf(id); // deleted with it (SPEC §10)
-  markPending(id);
+  state.pendingDeletes.set(id, { task, index });
+  removeTaskLocal(id);
+  showToast(`Deleted “${task.title}”.`, {
+    actionLabel: 'Undo',
+    onAction: () => undoDelete(id),
+    onClose: () => sendDelete(id),
+  });
+}
+
+function undoDelete(id) {
+  const held = state.pendingDeletes.get(id);
+  if (!held) return;
+  state.pendingDeletes.delete(id);
+  state.tasks.splice(Math.min(held.index, state.tasks.length), 0, held.task);
+  state.total += 1;
+  renderTasks();
+  const r = rowFor(id);
+  const t = r && r.querySelector('.task-toggle');
+  if (t) t.focus();
+  announce(`Restored “${held.task.title}”.`);
+}
+
+async function sendDelete(id) {
+  const held = state.pendingDeletes.get(id);
+  if (!held) return;
   try {
     await api('DELETE', taskPath(id));
-    state.pending.delete(id);
-    removeTaskLocal(id);
-    showToast(`Deleted “${task.title}”.`, { actionLabel: 'Undo', onAction: () => restoreTask(task, subtasks) });
-    if (task.tags && task.tags.length) loadTags();
+    if (held.task.tags && held.task.tags.length) loadTags();
   } catch (e) {
-    clearPending(id);
-    if (e.status === 401) return;
-    if (e.status === 404) {
-      removeTaskLocal(id);
-      showToast('That task was already deleted.');
-      return;
-    }
+    if (e.status === 401 || e.status === 404) return;
+    // it is still there: show it again, with the reason
+    state.tasks.splice(Math.min(held.index, state.tasks.length), 0, held.task);
+    state.total += 1;
+    renderTasks();
     showRowError(id, `Could not delete: ${e.message}`);
+  } finally {
+    state.pendingDeletes.delete(id);
   }
 }
 
-/** A POST body that makes `task` again, as far as what it points at still exists. */
-function copyOf(task, parentId) {
-  const body = {
-    title: task.title,
-    description: task.description,
-    priority: task.priority,
-    due_date: task.due_date,
-    completed: !!task.completed,
-  };
-  if (task.category_id && state.catById.has(task.category_id)) body.category_id = task.category_id;
-  if (task.tags && task.tags.length) body.tags = task.tags;
-  if (task.recurrence) body.recurrence = task.recurrence;
-  if (parentId) body.parent_id = parentId;
-  return body;
-}
-
-/** Undo of a delete: the task again (a new one, as the API has no undelete), with its subtasks. */
-async function restoreTask(task, subtasks) {
-  try {
-    const { data } = await api('POST', userPath('/tasks'), { body: copyOf(task, task.parent_id) });
-    for (const sub of subtasks) await api('POST', userPath('/tasks'), { body: copyOf(sub, data.id) });
-    await loadTasks();
-    if (task.tags && task.tags.length) loadTags();
-    const r = data && rowFor(data.id);
-    const t = r && r.querySelector('.task-toggle');
-    if (t) t.focus();
-    showToast(`Restored “${task.title}”.`);
-  } catch (e) {
-    if (e.status !== 401) showToast(`Could not restore “${task.title}”: ${e.message}`);
+/** The page is going away with deletions still undoable: send them now (keepalive outlives the page). */
+export function flushDeletes() {
+  if (!state.auth) return;
+  for (const id of state.pendingDeletes.keys()) {
+    fetch(taskPath(id), { method: 'DELETE', keepalive: true, headers: { Authorization: `Bearer ${state.auth.token}` } }).catch(() => {});
   }
+  state.pendingDeletes.clear();
 }
 
 function onListClick(ev) {
@@ -198,4 +213,5 @@ export function initTaskActions() {
   els.list.addEventListener('change', onListChange);
   els.list.addEventListener('submit', onListSubmit);
   els.list.addEventListener('keydown', onListKeydown);
+  window.addEventListener('pagehide', flushDeletes);
 }

@@ -22,9 +22,10 @@ export async function loadTasks({ refocus = null, corrected = false } = {}) {
   try {
     const { data, res } = await api('GET', userPath(`/tasks${buildQuery()}`), { signal: ctl.signal });
     if (seq !== state.loadSeq) return;
-    const tasks = Array.isArray(data) ? data : [];
+    const all = Array.isArray(data) ? data : [];
+    const tasks = all.filter((t) => !state.pendingDeletes.has(t.id)); // deleted here, undo still open
     const header = parseInt(res.headers.get('X-Total-Count') || '', 10);
-    const total = Number.isFinite(header) ? header : state.offset + tasks.length;
+    const total = (Number.isFinite(header) ? header : state.offset + all.length) - (all.length - tasks.length);
     if (!tasks.length && state.offset > 0 && total > 0 && !corrected) {
       // The page we were on no longer exists (deletions): go to the last one.
       state.offset = Math.max(0, Math.floor((total - 1) / state.limit) * state.limit);
