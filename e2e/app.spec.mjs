@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   APP_URL, ARTIFACTS, PASSWORD, DESKTOP, PHONE, useBrowser, saveForReadme, newPage, shot, titles,
   expectTitles, row, signUpInUi, addTaskInUi, localInput, api, signUpViaApi, openAs, noHorizontalScroll,
-  eventually, uniqueEmail,
+  eventually, uniqueEmail, openDetails, openManage,
 } from './lib.mjs';
 
 useBrowser();
@@ -156,15 +156,18 @@ test('API errors are shown next to what caused them', async (t) => {
         assert.notEqual(await page.locator('#signup-email-error').textContent(), '');
       }, { what: 'field errors' });
       assert.equal(await page.locator('#signup-password').getAttribute('aria-invalid'), 'true');
+      // our words, not the API's ("String should have at least 8 characters")
+      assert.equal(await page.locator('#signup-password-error').textContent(), 'Use at least 8 characters for your password — a short phrase works well.');
+      assert.equal(await page.locator('#signup-email-error').textContent(), 'Enter an email address like name@example.com.');
       assert.match(await page.locator('#signup-password').getAttribute('aria-describedby'), /signup-password-error/);
       await shot(page, '10-signup-422');
     });
 
-    await t.test('409 from signup: "Email already registered" next to the email', async () => {
+    await t.test('409 from signup: an account with this email exists, said next to the email', async () => {
       await page.locator('#signup-email').fill(existing.email);
       await page.locator('#signup-password').fill(PASSWORD);
       await page.getByTestId('signup-submit').click();
-      await eventually(async () => assert.match(await page.locator('#signup-email-error').textContent(), /already registered/i));
+      await eventually(async () => assert.match(await page.locator('#signup-email-error').textContent(), /There is already an account with this email/));
       assert.equal(await page.locator('#signup-password-error').textContent(), '');
     });
 
@@ -174,7 +177,7 @@ test('API errors are shown next to what caused them', async (t) => {
       await page.locator('#login-password').fill('wrong password!');
       await page.getByTestId('login-submit').click();
       const slot = page.locator('#login-form [data-error-for="_form"]');
-      await eventually(async () => assert.match(await slot.textContent(), /Invalid email or password/));
+      await eventually(async () => assert.match(await slot.textContent(), /That email and password do not match an account/));
       await shot(page, '11-login-401');
     });
 
@@ -189,12 +192,13 @@ test('API errors are shown next to what caused them', async (t) => {
     });
 
     await t.test('a duplicate category name shows the 409 detail next to the name', async () => {
+      await openManage(page);
       await page.getByTestId('new-category-name').fill('Work');
       await page.getByTestId('add-category').click();
       await page.getByTestId('category-item').filter({ hasText: 'Work' }).waitFor();
       await page.getByTestId('new-category-name').fill('work');
       await page.getByTestId('add-category').click();
-      await eventually(async () => assert.match(await page.locator('#new-cat-name-error').textContent(), /exists/i));
+      await eventually(async () => assert.match(await page.locator('#new-cat-name-error').textContent(), /already have a category with this name/));
       await shot(page, '12-category-409');
     });
 
@@ -221,6 +225,8 @@ test('categories: create, rename, recolour, delete; tasks show them', async () =
   const user = await signUpViaApi('cats');
   const { context, page, problems } = await openAs(user);
   try {
+    await openDetails(page);
+    await openManage(page);
     for (const name of ['Home', 'Work']) {
       await page.getByTestId('new-category-name').fill(name);
       await page.getByTestId('add-category').click();
@@ -271,6 +277,8 @@ test('keyboard only: add, complete, edit and cancel with visible focus', async (
   const user = await signUpViaApi('kbd');
   const { context, page, problems } = await openAs(user);
   try {
+    await openDetails(page);
+    await openManage(page);
     await page.evaluate(() => document.activeElement && document.activeElement.blur());
     await page.keyboard.press('n');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'new-title');
@@ -334,6 +342,8 @@ test('1,000 tasks: paging, search and a fast full render', async () => {
 
   const { context, page, problems } = await openAs(user, DESKTOP, '#sort=title');
   try {
+    await openDetails(page);
+    await openManage(page);
     const info = page.getByTestId('page-info');
     await eventually(async () => assert.match(await info.textContent(), /^1–50 of 1,000/));
     assert.equal((await titles(page)).length, 50);
@@ -425,7 +435,10 @@ test('desktop screenshot with sample data', async () => {
 
   const { context, page, problems } = await openAs(user, { width: 1280, height: 1040 });
   try {
-    await expectTitles(page, sample.map((s) => s.title).reverse());
+    await openDetails(page);
+    await openManage(page);
+    // open tasks first, the completed one in its folded group at the end
+    await expectTitles(page, ['Buy groceries', 'Prepare quarterly report', 'Review pull request #42', 'Pay electricity bill', 'Renew passport', 'Book dentist appointment']);
     await page.getByTestId('category-name').first().waitFor();
     await page.mouse.move(0, 0);
     const file = join(ARTIFACTS, '60-desktop.png');

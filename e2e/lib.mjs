@@ -114,15 +114,36 @@ export async function signUpInUi(page, { name = 'Ada Lovelace', email = uniqueEm
   return email;
 }
 
+/** Opens the new-task form's details (description, priority, due date …) when they are folded. */
+export async function openDetails(page) {
+  await page.evaluate(() => {
+    const b = document.getElementById('task-details-toggle');
+    if (b.getAttribute('aria-expanded') !== 'true') b.click();
+  });
+}
+
+/** Unfolds "Manage categories and tags" in the side panel. */
+export async function openManage(page) {
+  await page.evaluate(() => { document.getElementById('manage').open = true; });
+}
+
 export async function addTaskInUi(page, { title, description = '', priority = 'medium', due = '', category = '' }) {
   const before = (await titles(page)).length;
+  await openDetails(page);
   await page.getByTestId('new-title').fill(title);
   await page.getByTestId('new-description').fill(description);
   await page.getByTestId('new-priority').selectOption(priority);
-  await page.getByTestId('new-due').fill(due);
+  await fillDue(page, 'new', due);
   if (category) await page.getByTestId('new-category').selectOption({ label: category });
   await page.getByTestId('add-task').click();
   await eventually(async () => assert.ok((await titles(page)).includes(title) && (await titles(page)).length === before + 1), { what: `task "${title}" to appear` });
+}
+
+/** Fills the date and time inputs of a task form from 'YYYY-MM-DDTHH:MM' (or 'YYYY-MM-DD', or ''). */
+export async function fillDue(scope, prefix, value) {
+  const [day = '', time = ''] = (value || '').split('T');
+  await scope.getByTestId(`${prefix}-due`).fill(day);
+  await scope.getByTestId(`${prefix}-due-time`).fill(time);
 }
 
 /** datetime-local value `days` from now (UTC, the context's time zone). */
@@ -180,3 +201,20 @@ export async function noHorizontalScroll(page) {
 
 
 export const tokenOf = (user) => user.access_token || user.token;
+
+/**
+ * Runs axe-core (vendored in web/vendor/axe-core, served with the app) on the page as it is and
+ * fails on any serious or critical violation, naming the rule and the first elements.
+ */
+export async function checkAccessibility(page, label) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.addScriptTag({ url: `${APP_URL}vendor/axe-core/axe.min.js` });
+  }
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.join(', ')}`), [], `accessibility of ${label}`);
+  return violations;
+}

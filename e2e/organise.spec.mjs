@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
   ARTIFACTS, DESKTOP, PHONE, useBrowser, saveForReadme, shot, titles, expectTitles, row, addTaskInUi,
-  api, signUpViaApi, openAs, noHorizontalScroll, eventually,
+  api, signUpViaApi, openAs, noHorizontalScroll, eventually, openDetails, openManage, fillDue,
 } from './lib.mjs';
 
 useBrowser();
@@ -28,6 +28,8 @@ test('tags: add with autocomplete, filter by a chip, rename and delete beside th
   await api(tokenOf(user), 'POST', `${base}/tasks`, { title: 'Water the plants', tags: ['Home'] });
   const { context, page, problems } = await openAs(user);
   try {
+    await openDetails(page);
+    await openManage(page);
     // the user's tags are offered while typing, and listed in the tag panel with their counts
     await eventually(async () => assert.deepEqual(await page.locator('#tag-options option').evaluateAll((o) => o.map((x) => x.value)), ['Home']));
     assert.deepEqual(await page.getByTestId('tag-name').allTextContents(), ['Home']);
@@ -101,6 +103,8 @@ test('subtasks: add two, check one off, the parent shows 1/2; top-level only', a
   await api(tokenOf(user), 'POST', `${base}/tasks`, { title: 'Renew passport' });
   const { context, page, problems } = await openAs(user);
   try {
+    await openDetails(page);
+    await openManage(page);
     await expectTitles(page, ['Renew passport', 'Plan the trip']);
     const trip = row(page, 'Plan the trip');
     assert.equal(await trip.getByTestId('task-progress').count(), 0, 'no progress without subtasks');
@@ -162,6 +166,8 @@ test('recurrence: repeat weekly, complete, the due date moves a week', async () 
   });
   const { context, page, problems } = await openAs(user);
   try {
+    await openDetails(page);
+    await openManage(page);
     await expectTitles(page, ['Gym', 'Water the plants']);
     // the rule in words
     assert.equal(await row(page, 'Gym').getByTestId('task-recurrence').textContent(), 'Repeats every Monday and Wednesday');
@@ -203,6 +209,8 @@ test('recurrence in the new-task form: quick choices, from completion, a custom 
   const base = `/api/${user.user_id}`;
   const { context, page, problems } = await openAs(user);
   try {
+    await openDetails(page);
+    await openManage(page);
     // a repeating task needs a due date: said before anything is sent
     await page.getByTestId('new-title').fill('Pay rent');
     await page.getByTestId('new-repeat').selectOption('month-end');
@@ -210,7 +218,7 @@ test('recurrence in the new-task form: quick choices, from completion, a custom 
     await eventually(async () => assert.match(await page.locator('#task-form [data-error-for="recurrence"]').textContent(), /needs a due date/));
     assert.deepEqual(await titles(page), []);
 
-    await page.getByTestId('new-due').fill(new Date(Date.now() + 3 * DAY).toISOString().slice(0, 16));
+    await fillDue(page, 'new', new Date(Date.now() + 3 * DAY).toISOString().slice(0, 16));
     await page.getByTestId('new-basis-completion').check();
     await page.getByTestId('add-task').click();
     await expectTitles(page, ['Pay rent']);
@@ -221,7 +229,7 @@ test('recurrence in the new-task form: quick choices, from completion, a custom 
 
     // a custom rule; the API's 422 on a rule it does not take is shown next to Repeat
     await page.getByTestId('new-title').fill('Team lunch');
-    await page.getByTestId('new-due').fill(new Date(Date.now() + 3 * DAY).toISOString().slice(0, 16));
+    await fillDue(page, 'new', new Date(Date.now() + 3 * DAY).toISOString().slice(0, 16));
     await page.getByTestId('new-repeat').selectOption('custom');
     await page.getByTestId('new-rrule').fill('FREQ=HOURLY');
     await page.getByTestId('add-task').click();
@@ -256,6 +264,8 @@ test('screenshots of tags, subtasks and recurrence, on a desktop and a phone', a
 
   const { context, page, problems } = await openAs(user, { width: 1280, height: 1040 });
   try {
+    await openDetails(page);
+    await openManage(page);
     await expectTitles(page, ['Stand-up notes', 'Launch the new website', 'Water the plants', 'Pay rent']);
     await eventually(async () => assert.match(await row(page, 'Launch the new website').getByTestId('task-progress').textContent(), /^2\/4/));
     await page.getByTestId('tag-name').first().waitFor();

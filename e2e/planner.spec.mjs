@@ -4,8 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useBrowser, openAs, signUpViaApi, api, tokenOf, titles, expectTitles, row, eventually, shot,
+  useBrowser, openAs, signUpViaApi, api, tokenOf, expectTitles, row, eventually, shot, checkAccessibility,
+  noHorizontalScroll, PHONE,
 } from './lib.mjs';
+
+const PHONE_SIZE = PHONE;
 
 useBrowser();
 
@@ -85,6 +88,207 @@ test('delete then undo restores the same task (same id, same place); the DELETE 
       const { data } = await api(tokenOf(user), 'GET', `${base}/tasks`);
       assert.deepEqual(data.map((t) => t.title), ['Third']);
     });
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+const DAY = 86400000;
+/** Local (the context's UTC) instants: `days` from today at `h:m`, or the day's end (a date-only due date). */
+const at = (days, h, m = 0) => { const d = new Date(); d.setDate(d.getDate() + days); d.setHours(h, m, 0, 0); return d.toISOString(); };
+const endOf = (days) => { const d = new Date(); d.setDate(d.getDate() + days); d.setHours(23, 59, 59, 999); return d.toISOString(); };
+
+test('quick add: "Pay rent tomorrow 9am #Home !high" shows what it understood, then creates that task', async () => {
+  const user = await signUpViaApi('quick');
+  const base = `/api/${user.user_id}`;
+  const { data: home } = await api(tokenOf(user), 'POST', `${base}/categories`, { name: 'Home', color: '#16A34A' });
+  const { context, page, problems } = await openAs(user);
+  try {
+    await page.getByTestId('view-category').filter({ hasText: 'Home' }).waitFor();
+    const line = page.getByTestId('new-title');
+    await line.fill('Pay rent tomorrow 9am #Home !high');
+    // understood before Enter
+    assert.equal(await page.getByTestId('quick-date').textContent(), 'Tomorrow 9:00 AM');
+    assert.equal(await page.getByTestId('quick-category').textContent(), 'Home');
+    assert.equal(await page.getByTestId('quick-priority').textContent(), 'High priority');
+    await shot(page, 'planner-quick-add');
+    await line.press('Enter');
+    await expectTitles(page, ['Pay rent']);
+    assert.equal(await line.inputValue(), '');
+    const { data } = await api(tokenOf(user), 'GET', `${base}/tasks`);
+    assert.equal(data.length, 1);
+    assert.equal(data[0].title, 'Pay rent');
+    assert.equal(data[0].priority, 'high');
+    assert.equal(data[0].category_id, home.id);
+    assert.equal(Date.parse(data[0].due_date), Date.parse(at(1, 9)));
+    assert.equal(await row(page, 'Pay rent').getByTestId('task-due').textContent(), 'Due Tomorrow 9:00 AM');
+
+    // recurrence words and a date-only due date; a # that is no category is a tag
+    await line.fill('Gym every monday #fitness');
+    assert.match(await page.getByTestId('quick-repeat').textContent(), /^Repeats every Monday/);
+    await line.press('Enter');
+    await expectTitles(page, ['Gym', 'Pay rent']);
+    const { data: gym } = await api(tokenOf(user), 'GET', `${base}/tasks?q=Gym`);
+    assert.deepEqual(gym[0].recurrence, { rule: 'FREQ=WEEKLY;BYDAY=MO', basis: 'due', timezone: 'UTC' });
+    assert.deepEqual(gym[0].tags, ['fitness']);
+    const due = new Date(gym[0].due_date);
+    assert.equal(due.getUTCDay(), 1);
+    assert.equal(gym[0].due_date.slice(11, 23), '23:59:59.999', 'date-only: the end of that day');
+    assert.equal(gym[0].category_id, null);
+
+    // only a date: the title is still needed, said in our words
+    await line.fill('tomorrow !high');
+    await line.press('Enter');
+    assert.match(await page.locator('#new-title-error').textContent(), /what the task is/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('views: Today has overdue and due today, not next week; Upcoming groups by day; categories with counts', async () => {
+  const user = await signUpViaApi('views');
+  const base = `/api/${user.user_id}`;
+  const post = async (b) => (await api(tokenOf(user), 'POST', `${base}/tasks`, b)).data;
+  const { data: work } = await api(tokenOf(user), 'POST', `${base}/categories`, { name: 'Work', color: '#2563EB' });
+  await post({ title: 'Overdue report', due_date: endOf(-3), category_id: work.id });
+  await post({ title: 'Due today', due_date: at(0, 23, 30) });
+  await post({ title: 'Next week thing', due_date: endOf(7) });
+  await post({ title: 'Tomorrow call', due_date: at(1, 10), category_id: work.id });
+  await post({ title: 'No date at all' });
+  await post({ title: 'Done today', due_date: endOf(0), completed: true });
+  const { context, page, problems } = await openAs(user, undefined, '#view=today');
+  try {
+    await expectTitles(page, ['Overdue report', 'Due today', 'Done today']);
+    assert.equal(await page.getByTestId('view-title').textContent(), 'Today');
+    assert.equal(await page.getByTestId('view-today').getAttribute('aria-current'), 'page');
+    assert.equal(await row(page, 'Overdue report').getByTestId('task-overdue').textContent(), '3 days overdue');
+    assert.equal(await row(page, 'Overdue report').getByTestId('task-due').textContent(), 'Due Nov 29'.replace('Nov 29', await page.evaluate(() => new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' }).format(new Date(Date.now() - 3 * 86400000)))));
+    assert.equal(await row(page, 'Due today').getByTestId('task-due').textContent(), 'Due Today 11:30 PM');
+    // the completed one is folded away, and unfolds on request
+    assert.equal(await row(page, 'Done today').isVisible(), false);
+    await page.getByTestId('completed-toggle').click();
+    assert.equal(await row(page, 'Done today').isVisible(), true);
+    await page.getByTestId('completed-toggle').click();
+    // counts of open tasks per view
+    await eventually(async () => assert.equal(await page.locator('[data-count="today"]').textContent(), '2'));
+    assert.equal(await page.locator('[data-count="all"]').textContent(), '5');
+    assert.equal(await page.locator(`[data-count="cat:${work.id}"]`).textContent(), '2');
+    await checkAccessibility(page, 'Today');
+    await shot(page, 'planner-today');
+
+    await page.getByTestId('view-upcoming').click();
+    await expectTitles(page, ['Due today', 'Tomorrow call', 'Next week thing', 'Done today']);
+    const heads = await page.getByTestId('day-heading').allTextContents();
+    assert.equal(heads.length, 3);
+    assert.match(heads[0], /^Today · /);
+    assert.match(heads[1], /^Tomorrow · /);
+    assert.match(page.url(), /view=upcoming/);
+    await checkAccessibility(page, 'Upcoming');
+
+    await page.getByTestId('view-all').click();
+    await expectTitles(page, ['No date at all', 'Tomorrow call', 'Next week thing', 'Due today', 'Overdue report', 'Done today']);
+    await checkAccessibility(page, 'All tasks');
+
+    await page.getByTestId('view-category').filter({ hasText: 'Work' }).click();
+    await expectTitles(page, ['Tomorrow call', 'Overdue report']);
+    assert.equal(await page.getByTestId('view-title').textContent(), 'Work');
+    await checkAccessibility(page, 'the Work category');
+
+    // the editor: quick picks and a date-only due date; default priority shows no badge
+    assert.equal(await row(page, 'Tomorrow call').getByTestId('task-priority').count(), 0);
+    await row(page, 'Tomorrow call').getByTestId('task-edit').click();
+    const form = page.getByTestId('task-edit-form');
+    await checkAccessibility(page, 'the editor');
+    await form.getByTestId('edit-due-next-week').click();
+    await form.getByTestId('edit-due-time').fill('');
+    await form.getByTestId('edit-save').click();
+    await eventually(async () => assert.match(await row(page, 'Tomorrow call').getByTestId('task-due').textContent(), /^Due (Monday|Tomorrow|Dec|Jan|[A-Z][a-z]{2} \d)/));
+    const { data: moved } = await api(tokenOf(user), 'GET', `${base}/tasks?q=Tomorrow`);
+    const d = new Date(moved[0].due_date);
+    assert.equal(d.getUTCDay(), 1, 'next week starts on Monday');
+    assert.equal(moved[0].due_date.slice(11, 23), '23:59:59.999');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('keyboard: ? shows the shortcuts; j/k move, x completes, e edits, # picks the category', async () => {
+  const user = await signUpViaApi('keys');
+  const base = `/api/${user.user_id}`;
+  for (const title of ['Alpha', 'Beta', 'Gamma']) await api(tokenOf(user), 'POST', `${base}/tasks`, { title });
+  const { context, page, problems } = await openAs(user);
+  try {
+    await expectTitles(page, ['Gamma', 'Beta', 'Alpha']);
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('?');
+    await page.getByTestId('shortcuts').waitFor({ state: 'visible' });
+    await checkAccessibility(page, 'the shortcut sheet');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('shortcuts').waitFor({ state: 'hidden' });
+    const focusedTitle = () => page.evaluate(() => document.activeElement.closest('li[data-id]')?.querySelector('[data-testid="task-title"]').textContent);
+    await page.keyboard.press('j');
+    assert.equal(await focusedTitle(), 'Gamma');
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    assert.equal(await focusedTitle(), 'Alpha');
+    await page.keyboard.press('k');
+    assert.equal(await focusedTitle(), 'Beta');
+    await page.keyboard.press('x');
+    await eventually(async () => assert.equal((await api(tokenOf(user), 'GET', `${base}/tasks?q=Beta`)).data[0].completed, true));
+    await page.keyboard.press('e');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'edit-title');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('#');
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'category_id');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('phone (390×844): the first task is above the fold, adding is one tap away, targets are 44 px', async () => {
+  const user = await signUpViaApi('phone');
+  const base = `/api/${user.user_id}`;
+  await api(tokenOf(user), 'POST', `${base}/categories`, { name: 'Home', color: '#16A34A' });
+  for (const [title, days] of [['Book the vet', 4], ['Call the bank', 1], ['Water the plants', 0]]) {
+    await api(tokenOf(user), 'POST', `${base}/tasks`, { title, due_date: endOf(days), priority: days === 1 ? 'high' : 'medium' });
+  }
+  const { context, page, problems } = await openAs(user, PHONE_SIZE);
+  try {
+    await expectTitles(page, ['Water the plants', 'Call the bank', 'Book the vet']);
+    const first = await row(page, 'Water the plants').boundingBox();
+    assert.ok(first && first.y + first.height <= 844, `first task inside the first screen: ${JSON.stringify(first)}`);
+    await checkAccessibility(page, 'the phone list');
+    await shot(page, 'planner-phone');
+    // every control on screen a finger can hit
+    const small = await page.evaluate(() => Array.from(document.querySelectorAll('#app-view button, #app-view input, #app-view select, #app-view a, #app-view summary, .topbar button'))
+      .filter((el) => el.offsetParent !== null && getComputedStyle(el).visibility !== 'hidden')
+      // a radio or checkbox drawn by its label is hit through the label
+      .map((el) => ({ el, r: (el.type === 'radio' || el.type === 'checkbox') && el.labels && el.labels.length && !el.classList.contains('task-toggle') ? el.labels[0].getBoundingClientRect() : el.getBoundingClientRect() }))
+      .filter(({ r }) => r.width > 0 && (r.width < 44 || r.height < 44))
+      .map(({ el, r }) => `${el.tagName}.${el.className}[${el.dataset.testid || el.id || el.textContent.trim().slice(0, 20)}] ${Math.round(r.width)}×${Math.round(r.height)}`));
+    assert.deepEqual(small, [], 'controls under 44 px');
+    // the menu of views
+    await page.getByTestId('views-toggle').click();
+    await page.getByTestId('view-today').click();
+    await expectTitles(page, ['Water the plants']);
+    // the floating button opens the quick add
+    await page.getByTestId('fab').click();
+    await page.getByTestId('new-title').fill('Buy stamps tomorrow');
+    await page.getByTestId('new-title').press('Enter');
+    await eventually(async () => assert.equal((await api(tokenOf(user), 'GET', `${base}/tasks?q=stamps`)).data.length, 1));
+    // the editor fits the width
+    await page.getByTestId('view-all').evaluate((a) => a.click());
+    await expectTitles(page, ['Buy stamps', 'Water the plants', 'Call the bank', 'Book the vet']);
+    await row(page, 'Call the bank').getByTestId('task-edit').click();
+    await noHorizontalScroll(page);
+    const formBox = await page.getByTestId('task-edit-form').boundingBox();
+    assert.ok(formBox.x >= 0 && formBox.x + formBox.width <= 390, `edit form within 390 px: ${JSON.stringify(formBox)}`);
+    await checkAccessibility(page, 'the phone editor');
+    await shot(page, 'planner-phone-edit');
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

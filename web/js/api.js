@@ -1,5 +1,6 @@
 // API client: same-origin JSON requests with the bearer token, errors as ApiError.
 import { state, FIELD_LABEL } from './state.js';
+import { humanMessage, humanDetail } from './messages.js';
 
 export class ApiError extends Error {
   constructor(status, detail, res) {
@@ -19,13 +20,14 @@ function describeDetail(status, detail, res) {
     for (const item of detail) {
       const loc = Array.isArray(item && item.loc) ? item.loc : [];
       const field = loc.length > 1 ? String(loc[1]) : null;
-      const msg = String((item && (item.msg || item.message)) || 'Invalid value');
+      const raw = String((item && (item.msg || item.message)) || 'Invalid value');
+      const msg = humanMessage(loc.length ? String(loc[loc.length - 1]) : null, raw, loc[0] || null);
       fields.push([field, msg]);
       parts.push(field ? `${FIELD_LABEL[field] || field}: ${msg}` : msg);
     }
     message = parts.join(' ') || 'The request was not valid.';
   } else if (typeof detail === 'string' && detail.trim()) {
-    message = detail;
+    message = humanDetail(status, detail) || detail;
   } else if (detail && typeof detail === 'object') {
     message = String(detail.message || detail.msg || JSON.stringify(detail));
   } else {

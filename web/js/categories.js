@@ -6,12 +6,14 @@ import { clearErrors, setFieldError, showErrors } from './forms.js';
 import { writeHash } from './filters.js';
 import { loadTasks, renderTasks } from './task-list.js';
 import { showToast } from './toast.js';
+import { renderViews } from './views.js';
 
 function setCategories(list) {
   state.categories = list.slice().sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
   state.catById = new Map(state.categories.map((c) => [c.id, c]));
   renderCategories();
   refreshCategorySelects();
+  renderViews();
 }
 
 export async function loadCategories() {

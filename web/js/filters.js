@@ -1,10 +1,13 @@
 // List filters: their state, the URL hash that keeps them, and the API query they make.
-import { state, els, defaultFilters, DEFAULT_SORT, DEFAULT_LIMIT, PAGE_SIZES, SORTS, PRIORITIES, STATUSES } from './state.js';
+import { state, els, defaultFilters, DEFAULT_SORT, DEFAULT_LIMIT, PAGE_SIZES, SORTS, PRIORITIES, STATUSES, VIEWS } from './state.js';
+import { startOfDay } from './dates.js';
 import { $, $$ } from './dom.js';
 
 export function readHash() {
   const p = new URLSearchParams(location.hash.replace(/^#/, ''));
   const f = state.filters;
+  const view = p.get('view');
+  f.view = VIEWS.includes(view) ? view : 'all';
   const status = p.get('status');
   f.status = STATUSES.includes(status) ? status : 'all';
   f.q = (p.get('q') || '').slice(0, 200);
@@ -24,6 +27,7 @@ export function readHash() {
 export function writeHash() {
   const f = state.filters;
   const p = new URLSearchParams();
+  if (f.view !== 'all') p.set('view', f.view);
   if (f.status !== 'all') p.set('status', f.status);
   if (f.q) p.set('q', f.q);
   if (f.priority) p.set('priority', f.priority);
@@ -62,8 +66,25 @@ export function readFilterControls() {
 }
 
 export function resetFilters() {
-  state.filters = defaultFilters(state.filters.sort);
+  state.filters = defaultFilters(state.filters.sort, state.filters.view);
 }
+
+/**
+ * The due-date window of a view: Today is everything due before tomorrow (overdue included),
+ * Upcoming everything due from today on. Computed when asked, so a page left open past
+ * midnight moves with the day.
+ */
+export function viewWindow(view, now = new Date()) {
+  const today = startOfDay(now);
+  const tomorrow = new Date(today);
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  if (view === 'today') return { before: tomorrow };
+  if (view === 'upcoming') return { after: new Date(today.getTime() - 1) };
+  return {};
+}
+
+/** Today and Upcoming are in due order; the others in the chosen one. */
+export const effectiveSort = () => (state.filters.view === 'all' ? state.filters.sort : 'due_date');
 
 export function buildQuery() {
   const f = state.filters;
@@ -75,7 +96,10 @@ export function buildQuery() {
   if (f.q.trim()) p.set('q', f.q.trim());
   for (const tag of f.tags) p.append('tag', tag);
   if (f.topLevel) p.set('parent_id', 'null');
-  p.set('sort', f.sort);
+  const win = viewWindow(f.view);
+  if (win.before) p.set('due_before', win.before.toISOString());
+  if (win.after) p.set('due_after', win.after.toISOString());
+  p.set('sort', effectiveSort());
   p.set('limit', String(state.limit));
   p.set('offset', String(state.offset));
   return `?${p}`;
@@ -89,6 +113,10 @@ export function matchesFilters(t) {
   if (f.priority && t.priority !== f.priority) return false;
   if (f.category_id && t.category_id !== f.category_id) return false;
   if (f.topLevel && t.parent_id) return false;
+  const win = viewWindow(f.view);
+  if ((win.before || win.after) && !t.due_date) return false;
+  if (win.before && new Date(t.due_date) >= win.before) return false;
+  if (win.after && new Date(t.due_date) <= win.after) return false;
   const own = new Set((t.tags || []).map(tagKey));
   if (!f.tags.every((tag) => own.has(tagKey(tag)))) return false;
   const q = f.q.trim().toLowerCase();

@@ -15,6 +15,7 @@ import { initToast, hideToast } from './toast.js';
 import { initKeyboard } from './keyboard.js';
 import { loadTags, initTags, resetTags } from './tags.js';
 import { startLive, stopLive, initLive } from './live.js';
+import { initViews, renderViews } from './views.js';
 
 function resetData() {
   stopLive();
@@ -38,9 +39,9 @@ function enterApp() {
   els.authView.hidden = true;
   els.appView.hidden = false;
   els.account.hidden = false;
-  document.title = 'Tasks';
   renderAccount();
   applyFiltersToControls();
+  renderViews();
   renderTagFilter();
   loadCategories();
   loadTags();
@@ -79,8 +80,20 @@ function onStorage(ev) {
   }
 }
 
+const MANAGE_KEY = 'taskapi.manageOpen';
+
+/** "Manage categories and tags" stays folded or unfolded across reloads. */
+function rememberManage() {
+  const box = document.getElementById('manage');
+  try { box.open = localStorage.getItem(MANAGE_KEY) === '1'; } catch { /* no storage: folded */ }
+  box.addEventListener('toggle', () => {
+    try { localStorage.setItem(MANAGE_KEY, box.open ? '1' : '0'); } catch { /* for this page only */ }
+  });
+}
+
 function init() {
   bindElements();
+  rememberManage();
   els.tasksHeading.tabIndex = -1;
   onSessionEnded(sessionEnded);
   initAuth({ onEnter: enterApp });
@@ -94,6 +107,7 @@ function init() {
   initToast();
   initKeyboard();
   initLive();
+  initViews();
   window.addEventListener('storage', onStorage);
 
   readHash();

@@ -16,7 +16,8 @@ export const FIELD_LABEL = {
 };
 export const DEFAULT_COLOR = '#3B82F6';
 
-export const defaultFilters = (sort = DEFAULT_SORT) => ({ status: 'all', q: '', priority: '', category_id: '', tags: [], topLevel: false, sort });
+export const VIEWS = ['all', 'today', 'upcoming'];
+export const defaultFilters = (sort = DEFAULT_SORT, view = 'all') => ({ view, status: 'all', q: '', priority: '', category_id: '', tags: [], topLevel: false, sort });
 
 export const state = {
   auth: null,
@@ -52,7 +53,8 @@ const ELEMENT_IDS = {
   pager: 'pager', prev: 'page-prev', next: 'page-next', pageInfo: 'page-info', pageSize: 'page-size',
   catList: 'category-list', catEmpty: 'category-empty', catForm: 'category-form', toast: 'toast',
   toastText: 'toast-text', toastAction: 'toast-action', toastClose: 'toast-close', logout: 'logout',
-  liveStatus: 'live-status', tagList: 'tag-list', tagEmpty: 'tag-empty', tagFilter: 'tag-filter', tagOptions: 'tag-options',
+  liveStatus: 'live-status', quickPreview: 'quick-preview', taskDetails: 'task-details', fab: 'fab',
+  views: 'views', viewsToggle: 'views-toggle', viewTitle: 'view-title', shortcuts: 'shortcuts', tagList: 'tag-list', tagEmpty: 'tag-empty', tagFilter: 'tag-filter', tagOptions: 'tag-options',
 };
 
 export function bindElements() {

@@ -2,7 +2,7 @@
 import { state, PRIORITIES, PRIORITY_LABEL } from './state.js';
 import { $, h, setBusy, announce } from './dom.js';
 import { api, taskPath } from './api.js';
-import { toLocalInput, fromLocalInput } from './dates.js';
+import { dueField, readDue } from './due-field.js';
 import { clearErrors, setFieldError, showErrors, field } from './forms.js';
 import { matchesFilters } from './filters.js';
 import { categoryOptions } from './categories.js';
@@ -21,7 +21,7 @@ export function readTaskForm(form) {
     title: v('title').trim(),
     description: v('description').trim() ? v('description') : null,
     priority: v('priority') || 'medium',
-    due_raw: v('due_date'),
+    due: readDue(form),
     category_id: v('category_id') || null,
     tags: tagInputValue(form),
     recurrence: readRecurrence(form),
@@ -30,9 +30,9 @@ export function readTaskForm(form) {
 
 /** Checks the due date and the recurrence of a form; false (with the error shown) when wrong. */
 export function checkDueAndRepeat(form, f) {
-  const due = fromLocalInput(f.due_raw);
+  const due = f.due;
   if (due === undefined) {
-    setFieldError(form, 'due_date', 'Enter a valid date and time.');
+    setFieldError(form, 'due_date', form.elements.due_date.value ? 'Enter the time as hours and minutes, or leave it empty.' : 'Pick a date for this time, or clear the time.');
     form.elements.due_date.focus();
     return false;
   }
@@ -47,11 +47,14 @@ export function checkDueAndRepeat(form, f) {
 
 /** Keeps the quick choices' names in step with the due date ("Every week on Friday"). */
 export function followDueDate(form) {
-  const due = form.elements.due_date;
-  const relabel = () => relabelChoices(form, fromLocalInput(due.value));
-  due.addEventListener('input', relabel);
-  due.addEventListener('change', relabel);
+  const relabel = () => relabelChoices(form, readDue(form) || null);
+  for (const name of ['due_date', 'due_time']) {
+    form.elements[name].addEventListener('input', relabel);
+    form.elements[name].addEventListener('change', relabel);
+  }
 }
+
+const sameInstant = (a, b) => (a ? Date.parse(a) : null) === (b ? Date.parse(b) : null);
 
 function editRow(t) {
   const p = `e-${t.id}`;
@@ -61,7 +64,6 @@ function editRow(t) {
   const prio = h('select', { id: `${p}-prio`, name: 'priority', dataset: { testid: 'edit-priority' } },
     ...PRIORITIES.map((v) => h('option', { value: v, text: PRIORITY_LABEL[v] })));
   prio.value = t.priority;
-  const due = h('input', { id: `${p}-due`, name: 'due_date', type: 'datetime-local', value: toLocalInput(t.due_date), dataset: { testid: 'edit-due' } });
   const cat = h('select', { id: `${p}-cat`, name: 'category_id', class: 'category-select', dataset: { testid: 'edit-category', allLabel: 'No category' } });
   categoryOptions(cat, t.category_id, 'No category');
 
@@ -69,7 +71,7 @@ function editRow(t) {
     field('Title', title, 'title', 'field-title'),
     field('Description', desc, 'description', 'field-desc'),
     field('Priority', prio, 'priority'),
-    field('Due', due, 'due_date'),
+    dueField(p, t.due_date),
     field('Category', cat, 'category_id'),
     tagField(`e-${t.id}`, t.tags || []),
     recurrenceFields('edit', t.recurrence, t.due_date),
@@ -125,7 +127,7 @@ export async function saveEdit(form) {
   if ((f.description ?? null) !== (task.description ?? null)) patch.description = f.description;
   if (f.priority !== task.priority) patch.priority = f.priority;
   if (!checkDueAndRepeat(form, f)) return;
-  if (f.due_raw !== toLocalInput(task.due_date)) patch.due_date = fromLocalInput(f.due_raw);
+  if (!sameInstant(f.due, task.due_date)) patch.due_date = f.due;
   if ((f.category_id || null) !== (task.category_id || null)) patch.category_id = f.category_id;
   if (!sameTags(f.tags, task.tags)) patch.tags = f.tags;
   if (!sameRecurrence(f.recurrence, task.recurrence)) patch.recurrence = f.recurrence;

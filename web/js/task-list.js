@@ -1,6 +1,8 @@
 // The task list: loading a page of tasks, rendering it, the pager and the empty state.
 import { state, els, PAGE_SIZES, DEFAULT_LIMIT } from './state.js';
 import { h } from './dom.js';
+import { startOfDay, dayHeading } from './dates.js';
+import { markCurrent, scheduleCounts } from './views.js';
 import { api, userPath, taskPath } from './api.js';
 import { clearErrors, showErrors } from './forms.js';
 import { buildQuery, writeHash, matchesFilters, filtersActive } from './filters.js';
@@ -89,25 +91,82 @@ export function renderTasks() {
   const focused = document.activeElement;
   const onPage = new Set(state.tasks.map((t) => t.id));
   for (const t of state.tasks) if (!t.parent_id) state.parentTitles.set(t.id, t.title);
-  for (const t of state.tasks) {
-    if (t.parent_id && onPage.has(t.parent_id)) continue;
+  const rowOf = (t) => {
     if (keepEditing && t.id === state.editingId && keepEditing.classList.contains('is-editing')) {
-      frag.append(keepEditing);
       stillEditing = true;
-    } else {
-      const fresh = taskRow(t, now);
-      const form = openForms.get(t.id);
-      const section = form && fresh.querySelector('.subtasks');
-      if (section) section.replaceWith(subtaskSection(t, form));
-      frag.append(fresh);
+      return keepEditing;
+    }
+    const fresh = taskRow(t, now);
+    const form = openForms.get(t.id);
+    const section = form && fresh.querySelector('.subtasks');
+    if (section) section.replaceWith(subtaskSection(t, form));
+    return fresh;
+  };
+  const shown = state.tasks.filter((t) => !(t.parent_id && onPage.has(t.parent_id)));
+  // open tasks first; the completed ones after them, in a group that folds away
+  const open = shown.filter((t) => !t.completed);
+  const done = state.filters.status === 'completed' ? [] : shown.filter((t) => t.completed);
+  const upcoming = state.filters.view === 'upcoming';
+  let lastDay = null;
+  for (const t of state.filters.status === 'completed' ? shown : open) {
+    if (upcoming && t.due_date) {
+      const day = startOfDay(new Date(t.due_date)).getTime();
+      if (day !== lastDay) {
+        lastDay = day;
+        frag.append(h('li', { class: 'list-divider day-head', dataset: { testid: 'day-heading' } },
+          h('h3', { text: dayHeading(new Date(t.due_date), now) })));
+      }
+    }
+    frag.append(rowOf(t));
+  }
+  if (done.length) {
+    const expanded = completedOpen();
+    frag.append(h('li', { class: 'list-divider completed-head' },
+      h('button', {
+        type: 'button', class: 'btn btn-ghost btn-small completed-toggle', 'aria-expanded': String(expanded),
+        dataset: { action: 'toggle-completed', testid: 'completed-toggle' },
+      }, h('span', { 'aria-hidden': 'true', class: 'caret', text: expanded ? '▾ ' : '▸ ' }), `Completed (${done.length})`)));
+    for (const t of done) {
+      const r = rowOf(t);
+      r.classList.add('in-done-group');
+      frag.append(r);
     }
   }
+  els.list.classList.toggle('hide-done', !completedOpen());
   if (!stillEditing) state.editingId = null;
+  const focusRow = focused && focused.closest && focused.closest('li[data-id]');
   els.list.replaceChildren(frag);
   if (focused && focused !== document.activeElement && els.list.contains(focused)) focused.focus();
+  else if (focusRow && !focused.isConnected && focused.dataset && focused.dataset.focus) {
+    // the row was redrawn: keep focus on the same control of it
+    const again = rowFor(focusRow.dataset.id);
+    const el = again && again.querySelector(`[data-focus="${focused.dataset.focus}"]`);
+    if (el) el.focus();
+  }
   renderListMeta();
   watchRows(Array.from(els.list.querySelectorAll(':scope > li[data-id]:not([data-parent])')));
   loadParentTitles();
+}
+
+const OPEN_KEY = 'taskapi.completedOpen';
+const viewKey = () => `${state.filters.view}:${state.filters.category_id || ''}`;
+
+/** Whether the completed group of this view is unfolded (remembered per view; folded at first). */
+function completedOpen() {
+  try { return !!JSON.parse(localStorage.getItem(OPEN_KEY) || '{}')[viewKey()]; } catch { return false; }
+}
+
+function setCompletedOpen(open) {
+  let all = {};
+  try { all = JSON.parse(localStorage.getItem(OPEN_KEY) || '{}') || {}; } catch { all = {}; }
+  all[viewKey()] = open;
+  try { localStorage.setItem(OPEN_KEY, JSON.stringify(all)); } catch { /* private mode: for this page only */ }
+  els.list.classList.toggle('hide-done', !open);
+  const b = els.list.querySelector('[data-action="toggle-completed"]');
+  if (b) {
+    b.setAttribute('aria-expanded', String(open));
+    b.querySelector('.caret').textContent = open ? '▾ ' : '▸ ';
+  }
 }
 
 /** Titles of the parents of subtasks listed without them ("Subtask of …"). */
@@ -132,9 +191,16 @@ function renderListMeta() {
   els.count.textContent = state.loadedOnce ? `(${total})` : '';
   els.count.setAttribute('aria-label', `${total} task${total === 1 ? '' : 's'}`);
 
+  markCurrent();
+  scheduleCounts();
   if (state.loadedOnce && n === 0) {
     els.empty.replaceChildren();
-    if (filtersActive()) {
+    const view = state.filters.view;
+    if (!filtersActive() && view === 'today') {
+      els.empty.append(h('p', { class: 'empty-title', text: 'Nothing due today' }), h('p', { class: 'muted', text: 'Tasks due today and overdue ones show here.' }));
+    } else if (!filtersActive() && view === 'upcoming') {
+      els.empty.append(h('p', { class: 'empty-title', text: 'Nothing coming up' }), h('p', { class: 'muted', text: 'Give a task a due date and it shows here, under its day.' }));
+    } else if (filtersActive()) {
       els.empty.append(
         h('p', { text: 'No tasks match these filters.' }),
         h('button', { type: 'button', class: 'btn', dataset: { action: 'clear-filters' }, text: 'Clear filters' }),
@@ -231,6 +297,10 @@ export function initPager() {
     state.offset = 0;
     writeHash();
     loadTasks();
+  });
+  els.list.addEventListener('click', (ev) => {
+    const b = ev.target instanceof Element ? ev.target.closest('[data-action="toggle-completed"]') : null;
+    if (b) setCompletedOpen(b.getAttribute('aria-expanded') !== 'true');
   });
   els.listError.addEventListener('click', (ev) => {
     if (ev.target instanceof Element && ev.target.closest('[data-action="retry"]')) loadTasks();

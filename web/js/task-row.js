@@ -1,7 +1,7 @@
 // One task as a row of the list.
 import { state, PRIORITY_LABEL } from './state.js';
 import { h, safeColor } from './dom.js';
-import { dateFmt, formatDue, isOverdue } from './dates.js';
+import { formatDue, fullDue, overdueWords, isOverdue, dayOffset } from './dates.js';
 import { describeRecurrence } from './recurrence.js';
 import { progressBadge, subtaskSection } from './subtasks.js';
 
@@ -22,15 +22,17 @@ export function taskRow(t, now = Date.now()) {
   const topLevel = !t.parent_id;
   const meta = h('div', { class: 'task-meta' },
     topLevel ? progressBadge(t.id) : null,
-    h('span', { class: `badge badge-${t.priority}`, dataset: { testid: 'task-priority' }, text: PRIORITY_LABEL[t.priority] || t.priority }),
+    // medium is the default: only a priority that differs from it earns a badge
+    t.priority !== 'medium' ? h('span', { class: `badge badge-${t.priority}`, dataset: { testid: 'task-priority' }, text: PRIORITY_LABEL[t.priority] || t.priority }) : null,
   );
   if (t.due_date) {
-    const due = h('span', { class: overdue ? 'due due-overdue' : 'due', dataset: { testid: 'task-due' } },
-      'Due ',
-      h('time', { datetime: t.due_date, title: `Due ${dateFmt.format(new Date(t.due_date))}`, text: formatDue(t.due_date, now) }),
+    const soon = !overdue && !t.completed && dayOffset(new Date(t.due_date), now) === 0;
+    const due = h('span', { class: `due${overdue ? ' due-overdue' : ''}${soon ? ' due-today' : ''}`, dataset: { testid: 'task-due' } },
+      h('span', { class: 'visually-hidden', text: 'Due ' }),
+      h('time', { datetime: t.due_date, title: `Due ${fullDue(t.due_date)}`, text: formatDue(t.due_date, now) }),
     );
     meta.append(due);
-    if (overdue) meta.append(h('span', { class: 'badge badge-overdue', dataset: { testid: 'task-overdue' }, text: 'Overdue' }));
+    if (overdue) meta.append(h('span', { class: 'badge badge-overdue', dataset: { testid: 'task-overdue' }, text: overdueWords(t.due_date, now) }));
   }
   if (t.recurrence) {
     meta.append(h('span', { class: 'recurrence', dataset: { testid: 'task-recurrence' }, text: `Repeats ${describeRecurrence(t.recurrence, t.due_date)}` }));
