@@ -15,6 +15,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::accounts::AccountCache;
+use crate::auth::better_auth::BetterAuthSessions;
 use crate::auth::jwks::Jwks;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimiter;
@@ -39,6 +40,11 @@ pub struct AppState {
     pub idempotency_ttl: Duration,
     /// How long tombstones are kept, and so how old a sync cursor may be.
     pub sync_retention: Duration,
+    /// Better Auth session checks, when configured (§11).
+    pub better_auth: Option<BetterAuthSessions>,
+    /// The CORS origins: besides the server's own, the only ones a cookie-authenticated write
+    /// may come from.
+    pub cors_origins: Vec<String>,
 }
 
 impl AppState {
@@ -60,6 +66,8 @@ impl AppState {
             signup_limiter: RateLimiter::per_minute(config.signup_limit_per_minute),
             idempotency_ttl: config.idempotency_ttl,
             sync_retention: config.sync_retention,
+            better_auth: BetterAuthSessions::new(&config.better_auth, secret.expose())?,
+            cors_origins: config.cors_origins.clone(),
         })
     }
 }

@@ -53,6 +53,8 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     Unavailable,
+    /// 503 for a Better Auth session credential: its database or URL cannot answer.
+    AuthUnavailable,
     /// A bug or an unexpected fault; the cause is logged, never sent.
     Internal(String),
 }
@@ -61,6 +63,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 pub const ACCESS_DENIED: &str = "Access denied: You can only access your own resources";
 pub const ACCOUNT_DISABLED: &str = "Account is disabled";
+pub const CROSS_SITE_REFUSED: &str = "Cross-site request refused";
 
 impl ApiError {
     pub fn field(error: FieldError) -> Self {
@@ -84,7 +87,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -135,6 +138,10 @@ impl IntoResponse for ApiError {
             Self::Unavailable => detail_response(
                 status,
                 "Service temporarily unavailable: the database cannot be reached",
+            ),
+            Self::AuthUnavailable => detail_response(
+                status,
+                "Service temporarily unavailable: sessions cannot be checked with Better Auth",
             ),
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
