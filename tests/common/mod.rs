@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod better_auth;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
