@@ -550,7 +550,7 @@ fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
     let dir = TempDir::new().unwrap();
     /// What the case is, its environment, and the variable the error must name.
     type Case = (&'static str, Vec<(String, String)>, &'static str);
-    let cases: [Case; 4] = [
+    let cases: [Case; 6] = [
         (
             "garbage URL",
             vars(&[("DATABASE_URL", "not-a-url"), ("BETTER_AUTH_SECRET", SECRET)]),
@@ -574,6 +574,19 @@ fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
             "PostgreSQL without a secret",
             vars(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")]),
             "BETTER_AUTH_SECRET",
+        ),
+        (
+            "Better Auth database URL of another kind",
+            vars(&[
+                ("BETTER_AUTH_DATABASE_URL", "mysql://auth/db"),
+                ("BETTER_AUTH_SECRET", SECRET),
+            ]),
+            "BETTER_AUTH_DATABASE_URL",
+        ),
+        (
+            "Better Auth URL without a scheme",
+            vars(&[("BETTER_AUTH_URL", "app.example.com"), ("BETTER_AUTH_SECRET", SECRET)]),
+            "BETTER_AUTH_URL",
         ),
     ];
     for (what, mut env, variable) in cases {
