@@ -151,7 +151,7 @@ impl Db {
                     .await
                     .expect("open SQLite");
                 let names: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys') ORDER BY name",
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'task_tags') ORDER BY name",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -163,7 +163,7 @@ impl Db {
                 let mut conn = admin_connection(&db.url).await.expect("connect to the test database");
                 let names: Vec<String> = sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys') ORDER BY 1",
+                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'task_tags') ORDER BY 1",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -202,7 +202,14 @@ impl Db {
     }
 }
 
-const APP_TABLES: [&str; 5] = ["categories", "deletions", "idempotency_keys", "tasks", "users"];
+const APP_TABLES: [&str; 6] = [
+    "categories",
+    "deletions",
+    "idempotency_keys",
+    "task_tags",
+    "tasks",
+    "users",
+];
 
 // ---------------------------------------------------------------------------------------------
 // Processes: every child gets a clean environment, a temp working directory, and is killed on drop.
@@ -371,12 +378,13 @@ fn migration_lines(stdout: &str) -> Vec<(i64, String, String)> {
 }
 
 #[track_caller]
-fn assert_migrations(out: &Output, states: [&str; 3]) {
+fn assert_migrations(out: &Output, states: [&str; 4]) {
     out.assert_success("migrate");
     let expected = vec![
         (1, states[0].to_owned(), "users".to_owned()),
         (2, states[1].to_owned(), "tasks and categories".to_owned()),
         (3, states[2].to_owned(), "sync and idempotency".to_owned()),
+        (4, states[3].to_owned(), "tags subtasks recurrence".to_owned()),
     ];
     assert_eq!(
         migration_lines(&out.stdout),
@@ -832,48 +840,54 @@ async fn postgres_write_survives_kill_9() {
 async fn migrate_cli_round_trips(dir: &Path, db: &Db) {
     let env = db.env();
     let out = run_cli(dir, &env, &["migrate", "status"]);
-    assert_migrations(&out, ["pending", "pending", "pending"]);
+    assert_migrations(&out, ["pending", "pending", "pending", "pending"]);
     assert_eq!(db.tables().await, Vec::<String>::new(), "status applies nothing");
 
     let out = run_cli(dir, &env, &["migrate", "up"]);
-    assert_migrations(&out, ["applied", "applied", "applied"]);
+    assert_migrations(&out, ["applied", "applied", "applied", "applied"]);
     assert!(out.stdout.contains("migrations applied"), "{}", out.stdout);
     assert_eq!(db.tables().await, APP_TABLES);
     assert_migrations(
         &run_cli(dir, &env, &["migrate", "status"]),
-        ["applied", "applied", "applied"],
+        ["applied", "applied", "applied", "applied"],
     );
 
     // Up again is a no-op.
     assert_migrations(
         &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied"],
+        ["applied", "applied", "applied", "applied"],
     );
 
     // Down with no count reverts the last one only.
     let out = run_cli(dir, &env, &["migrate", "down"]);
-    assert_migrations(&out, ["applied", "applied", "pending"]);
-    assert_eq!(db.tables().await, ["categories", "tasks", "users"]);
+    assert_migrations(&out, ["applied", "applied", "applied", "pending"]);
+    assert_eq!(
+        db.tables().await,
+        ["categories", "deletions", "idempotency_keys", "tasks", "users"]
+    );
 
     assert_migrations(
         &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied"],
+        ["applied", "applied", "applied", "applied"],
     );
-    let out = run_cli(dir, &env, &["migrate", "down", "3"]);
-    assert_migrations(&out, ["pending", "pending", "pending"]);
+    let out = run_cli(dir, &env, &["migrate", "down", "4"]);
+    assert_migrations(&out, ["pending", "pending", "pending", "pending"]);
     assert!(out.stdout.contains("reverted"), "{}", out.stdout);
-    assert_eq!(db.tables().await, Vec::<String>::new(), "down 3 drops every table");
+    assert_eq!(db.tables().await, Vec::<String>::new(), "down 4 drops every table");
     assert_migrations(
         &run_cli(dir, &env, &["migrate", "status"]),
-        ["pending", "pending", "pending"],
+        ["pending", "pending", "pending", "pending"],
     );
 
     assert_migrations(
         &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied"],
+        ["applied", "applied", "applied", "applied"],
     );
     assert_eq!(db.tables().await, APP_TABLES);
-    assert_eq!(db.migration_rows().await, vec![(1, true), (2, true), (3, true)]);
+    assert_eq!(
+        db.migration_rows().await,
+        vec![(1, true), (2, true), (3, true), (4, true)]
+    );
 
     // A server on the re-applied schema works.
     let server = start_server(
@@ -916,12 +930,12 @@ async fn postgres_two_concurrent_migrate_up_apply_the_schema_once() {
         finish(a, Duration::from_secs(60), started),
         finish(b, Duration::from_secs(60), started),
     ] {
-        assert_migrations(&out, ["applied", "applied", "applied"]);
+        assert_migrations(&out, ["applied", "applied", "applied", "applied"]);
         assert_no_panic(&out);
     }
     assert_eq!(
         db.migration_rows().await,
-        vec![(1, true), (2, true), (3, true)],
+        vec![(1, true), (2, true), (3, true), (4, true)],
         "each migration recorded once"
     );
     assert_eq!(db.tables().await, APP_TABLES);

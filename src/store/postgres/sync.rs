@@ -16,7 +16,7 @@ use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow, Postgres};
 use sqlx::query::QueryAs;
 use uuid::Uuid;
 
-use super::{category_columns, task_columns, CategoryRow, PgStore, TaskRow};
+use super::{category_columns, task_columns, task_select, CategoryRow, PgStore, TaskRow};
 use crate::domain::Timestamp;
 use crate::store::{
     sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, Remember, StoreError, StoreResult, StoredResponse,
@@ -25,7 +25,7 @@ use crate::store::{
 
 /// Keeps a write's answer under its claimed key, in the write's transaction. A claim taken over
 /// in the meantime (its request was thought dead) fails the write, which then rolls back.
-async fn save_answer(conn: &mut PgConnection, claim: &KeyClaim, answer: &StoredResponse) -> StoreResult<()> {
+pub(super) async fn save_answer(conn: &mut PgConnection, claim: &KeyClaim, answer: &StoredResponse) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE idempotency_keys SET status = $4, location = $5, etag = $6, body = $7 \
          WHERE user_id = $1 AND key = $2 AND claim = $3 AND status IS NULL",
@@ -111,7 +111,7 @@ impl SyncStore for PgStore {
             .unwrap_or(0);
         let tasks: Vec<TaskRow> = sqlx::query_as(concat!(
             "SELECT ",
-            task_columns!(),
+            task_select!(),
             " FROM tasks WHERE user_id = $1 AND change_seq >= $2 AND (change_seq, 1::bigint, id) > ($2, $3, $4) \
              ORDER BY change_seq, id LIMIT $5"
         ))
