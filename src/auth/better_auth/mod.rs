@@ -46,7 +46,12 @@ impl BetterAuthSessions {
     /// the database is used: it answers without a round trip through the front end.
     pub fn new(config: &BetterAuthConfig, secret: &str) -> Result<Option<Self>, String> {
         let lookup = match (&config.database, &config.url) {
-            (Some(database), _) => Lookup::Database(SessionDatabase::connect(database)),
+            (Some(database), url) => {
+                if url.is_some() {
+                    tracing::info!("Better Auth sessions: BETTER_AUTH_DATABASE_URL is used, BETTER_AUTH_URL is not");
+                }
+                Lookup::Database(SessionDatabase::connect(database))
+            }
             (None, Some(url)) => Lookup::Remote(RemoteSessions::new(url)?),
             (None, None) => return Ok(None),
         };
