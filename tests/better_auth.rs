@@ -525,6 +525,38 @@ async fn sqlite_database_missing_is_503_for_sessions_only() {
     app.stop().await;
 }
 
+/// Both set-ups configured: the database answers, the URL (here nothing listens) is not asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_both_set_ups_the_database_is_used() {
+    let ba = BetterAuth::start(Backend::Sqlite).await.expect("Better Auth");
+    let session = ba.sign_up("both@example.com", "Both").await;
+    let database = ba.database.url();
+    let nowhere = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("addr"))
+    };
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("BETTER_AUTH_DATABASE_URL", database.as_str()),
+            ("BETTER_AUTH_URL", nowhere.as_str()),
+        ],
+        Router::new(),
+    )
+    .await
+    .expect("app");
+    let res = app
+        .request(Method::GET, "/api/auth/me")
+        .bearer_auth(&session.bearer)
+        .send()
+        .await
+        .expect("me");
+    let (status, body) = status_json(res).await;
+    assert_eq!((status, &body["user_id"]), (200, &json!(session.user_id)), "{body}");
+    app.stop().await;
+    ba.stop().await;
+}
+
 /// A Better Auth that accepts connections and never answers: 503 within the timeout (3 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_session_that_never_answers_is_503_within_the_timeout() {
