@@ -22,6 +22,7 @@ use crate::auth::rate_limit::RateLimiter;
 use crate::auth::token::Tokens;
 use crate::config::{Config, Secret};
 use crate::error::ApiError;
+use crate::events::{listener, Hub};
 use crate::http::{self, json::BODY_LIMIT, middleware as mw, service, webapp};
 use crate::store::Store;
 
@@ -45,6 +46,11 @@ pub struct AppState {
     /// The CORS origins: besides the server's own, the only ones a cookie-authenticated write
     /// may come from.
     pub cors_origins: Vec<String>,
+    /// The open event streams of this process.
+    pub events: Arc<Hub>,
+    /// Whether this process itself must tell streams of changes (SQLite: no other process
+    /// writes). On PostgreSQL every instance's listener does, this one's included.
+    pub events_in_process: bool,
 }
 
 impl AppState {
@@ -68,6 +74,8 @@ impl AppState {
             sync_retention: config.sync_retention,
             better_auth: BetterAuthSessions::new(&config.better_auth, secret.expose())?,
             cors_origins: config.cors_origins.clone(),
+            events: Hub::new(config.sse_max_per_user),
+            events_in_process: matches!(config.database, crate::config::Database::Sqlite(_)),
         })
     }
 }
@@ -112,7 +120,8 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     let allowed = origins.clone();
-    extra
+    let in_process = state.events_in_process.then(|| state.clone());
+    let router = extra
         .route("/", get(service::root))
         .route("/health", get(service::health))
         .route("/health/ready", get(service::ready))
@@ -130,7 +139,11 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .layer(middleware::from_fn(move |req, next| {
             mw::cors_only_for_allowed(allowed.clone(), req, next)
         }))
-        .layer(middleware::from_fn(mw::request_context))
+        .layer(middleware::from_fn(mw::request_context));
+    match in_process {
+        Some(state) => router.layer(middleware::from_fn_with_state(state, mw::tell_streams)),
+        None => router,
+    }
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
@@ -182,6 +195,21 @@ pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// On PostgreSQL, listens for the changes and account changes every instance commits, and tells
+/// this process's streams and account cache; `None` on SQLite, where this process is the only
+/// writer.
+pub fn spawn_listener(state: &Arc<AppState>, config: &Config) -> Option<tokio::task::JoinHandle<()>> {
+    let crate::config::Database::Postgres(options) = &config.database else {
+        return None;
+    };
+    let (on_account, on_reconnect) = (state.clone(), state.clone());
+    let hooks = listener::Hooks {
+        account_changed: Box::new(move |id| on_account.accounts.invalidate(id)),
+        reconnected: Box::new(move || on_reconnect.accounts.invalidate_all()),
+    };
+    Some(listener::spawn((**options).clone(), state.events.clone(), hooks))
 }
 
 /// Resolves on SIGINT or SIGTERM.

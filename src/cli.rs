@@ -238,13 +238,18 @@ async fn serve(config: Config) -> Result<(), Failure> {
     };
     tracing::info!(address = %local, database = %backend, "listening on http://{local} (web app: http://{local}/app/)");
     let upkeep = app::spawn_upkeep(state.clone());
-    let result = app::serve(
-        listener,
-        app::router(state, &config.cors_origins),
-        app::shutdown_signal(),
-    )
+    let changes = app::spawn_listener(&state, &config);
+    let hub = state.events.clone();
+    let result = app::serve(listener, app::router(state, &config.cors_origins), async move {
+        app::shutdown_signal().await;
+        // Event streams never end by themselves: end them, so the grace is for requests.
+        hub.shut_down();
+    })
     .await;
     upkeep.abort();
+    if let Some(changes) = changes {
+        changes.abort();
+    }
     store.close().await;
     result.map_err(|e| fail(format!("server error: {e}"), 1))?;
     tracing::info!("stopped");

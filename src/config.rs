@@ -91,6 +91,8 @@ pub struct Config {
     pub sync_retention: Duration,
     /// Better Auth sessions (§11): its database, its base URL, how long an answer is reused.
     pub better_auth: BetterAuthConfig,
+    /// Open event streams allowed per user (`SSE_MAX_PER_USER`).
+    pub sse_max_per_user: usize,
 }
 
 /// Where Better Auth sessions are checked; neither set: session credentials are not accepted.
@@ -211,6 +213,20 @@ impl Config {
         let idempotency_ttl = positive_duration("IDEMPOTENCY_TTL", Duration::from_secs(24 * 3600))?;
         let sync_retention = positive_duration("SYNC_RETENTION", Duration::from_secs(30 * 24 * 3600))?;
 
+        let sse_max_per_user = match get("SSE_MAX_PER_USER") {
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "SSE_MAX_PER_USER",
+                        format!("expected a number from 1 to 1000, got {v:?}"),
+                    )
+                })?,
+            None => 8,
+        };
+
         let jwks_url = get("AUTH_JWKS_URL");
         if let Some(u) = &jwks_url {
             match url::Url::parse(u) {
@@ -237,6 +253,7 @@ impl Config {
             auto_migrate: parse_bool("AUTO_MIGRATE", get("AUTO_MIGRATE"), true)?,
             idempotency_ttl,
             sync_retention,
+            sse_max_per_user,
             login_limit_per_minute: parse_limit("RATE_LIMIT_LOGIN_PER_MINUTE", get("RATE_LIMIT_LOGIN_PER_MINUTE"), 10)?,
             signup_limit_per_minute: parse_limit(
                 "RATE_LIMIT_SIGNUP_PER_MINUTE",

@@ -52,6 +52,8 @@ pub enum ApiError {
     TooManyRequests {
         retry_after_secs: u64,
     },
+    /// 429: the caller has as many event streams open as allowed.
+    TooManyStreams,
     Unavailable,
     /// 503 for a Better Auth session credential: its database or URL cannot answer.
     AuthUnavailable,
@@ -86,7 +88,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -135,6 +137,7 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
                 res
             }
+            Self::TooManyStreams => detail_response(status, "Too many open event streams"),
             Self::Unavailable => detail_response(
                 status,
                 "Service temporarily unavailable: the database cannot be reached",

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -88,4 +88,31 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .unwrap_or_else(|| "unknown panic".into());
     tracing::error!(panic = %message, "handler panicked");
     detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+}
+
+/// On SQLite, tells the owner's event streams after a write under `/api/{user_id}/…` succeeded
+/// (on PostgreSQL every instance hears of it from the database instead).
+pub async fn tell_streams(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::app::AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let owner = writes
+        .then(|| req.uri().path().strip_prefix("/api/"))
+        .flatten()
+        .and_then(|rest| rest.split('/').next())
+        .filter(|segment| *segment != "auth")
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
+    let res = next.run(req).await;
+    if let Some(owner) = owner {
+        if res.status().is_success() {
+            state.events.changed(&owner);
+        }
+    }
+    res
 }

@@ -59,6 +59,7 @@ use crate::error::ApiError;
         crate::http::categories::patch,
         crate::http::categories::delete,
         crate::http::sync::sync,
+        crate::http::events::events,
         crate::http::tags::list,
         crate::http::tags::rename,
         crate::http::tags::delete,
@@ -433,6 +434,16 @@ pub struct TaskPath {
     pub user_id: String,
     /// The task's id.
     pub id: Uuid,
+}
+
+/// `GET /api/{user_id}/events`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// The bearer token, for clients that cannot send headers (`EventSource`); never logged.
+    /// Ignored when an `Authorization` header is sent.
+    #[param(nullable = false)]
+    pub access_token: Option<String>,
 }
 
 /// `/api/{user_id}/tags/{name}`.

@@ -263,17 +263,21 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
     }
 }
 
+/// The owner's next change number, in a statement of its own. The `NOTIFY` it sends is delivered
+/// at commit, to every instance's listener (`crate::events::listener`).
+pub(super) const NEXT_CHANGE: &str =
+    "UPDATE users SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq, pg_notify('taskapi_changes', id)";
+
 /// Takes the owner's next change number in a transaction of its own: the owner's counter stays
 /// locked until the transaction ends, so every statement after it sees the latest committed
 /// state of the owner's objects (each statement reads afresh at READ COMMITTED). `None`: no
 /// such owner.
 async fn locked_change(pool: &PgPool, user_id: &str) -> StoreResult<Option<(Transaction<'static, Postgres>, i64)>> {
     let mut tx = pool.begin().await?;
-    let seq: Option<i64> =
-        sqlx::query_scalar("UPDATE users SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let seq: Option<i64> = sqlx::query_scalar(NEXT_CHANGE)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     Ok(seq.map(|seq| (tx, seq)))
 }
 
