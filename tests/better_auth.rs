@@ -426,6 +426,86 @@ async fn foreign_user_id_is_refused(ctx: &Ctx) {
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }
 
+/// Reads an event stream until a chunk contains `want`; false if the stream ends or `within`
+/// passes first.
+async fn stream_shows(res: &mut reqwest::Response, want: &str, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut seen = String::new();
+    while !seen.contains(want) {
+        match tokio::time::timeout_at(deadline, res.chunk()).await {
+            Ok(Ok(Some(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Whether an event stream ends within `within`.
+async fn stream_ends(res: &mut reqwest::Response, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, res.chunk()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(_) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+async fn event_streams_take_sessions_and_end_at_sign_out(ctx: &Ctx) {
+    let session = ctx.ba.sign_up("live@example.com", "Live").await;
+    let events = format!("/api/{}/events", session.user_id);
+    let mut by_cookie = ctx
+        .cookie(&session.cookie, Method::GET, &events)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(by_cookie.status(), 200);
+    assert_eq!(by_cookie.headers()["content-type"], "text/event-stream");
+    assert!(
+        stream_shows(&mut by_cookie, "event: ready", Duration::from_secs(5)).await,
+        "ready by cookie"
+    );
+    let query = format!("{events}?access_token={}", session.cookie);
+    let mut by_query = ctx.app.request(Method::GET, &query).send().await.expect("stream");
+    assert_eq!(by_query.status(), 200);
+    assert!(
+        stream_shows(&mut by_query, "event: ready", Duration::from_secs(5)).await,
+        "ready by access_token"
+    );
+
+    let (status, _) = ctx
+        .me(ctx
+            .cookie(
+                &session.cookie,
+                Method::POST,
+                &format!("/api/{}/tasks", session.user_id),
+            )
+            .header(ORIGIN, FRONT_END)
+            .json(&json!({"title": "live"})))
+        .await;
+    assert_eq!(status, 201);
+    assert!(
+        stream_shows(&mut by_cookie, "event: change", Duration::from_secs(2)).await,
+        "a change"
+    );
+
+    // Signed out: the streams' periodic credential check (every 5 s) ends them past the cache.
+    ctx.ba.sign_out(&session).await;
+    let bound = CACHE_TTL + Duration::from_secs(5) + Duration::from_secs(3);
+    assert!(stream_ends(&mut by_cookie, bound).await, "the cookie stream ended");
+    assert!(
+        stream_ends(&mut by_query, Duration::from_secs(6)).await,
+        "the access_token stream ended"
+    );
+    let res = ctx
+        .cookie(&session.cookie, Method::GET, &events)
+        .send()
+        .await
+        .expect("stream");
+    assert_refused(res, "a stream of a signed-out session").await;
+}
+
 /// Better Auth unreachable: 503 for sessions only, while JWTs keep working; a forged signature
 /// is still a 401 (it is checked before any lookup). In the database set-up, the Node.js server
 /// itself stopping changes nothing: taskapi reads the database.
@@ -624,4 +704,5 @@ better_auth_tests!(
     cross_site_cookie_writes_are_refused,
     foreign_user_id_is_refused,
     better_auth_down_is_503_for_sessions_only,
+    event_streams_take_sessions_and_end_at_sign_out,
 );
