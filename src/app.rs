@@ -15,12 +15,14 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::accounts::AccountCache;
+use crate::auth::better_auth::BetterAuthSessions;
 use crate::auth::jwks::Jwks;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::token::Tokens;
 use crate::config::{Config, Secret};
 use crate::error::ApiError;
+use crate::events::announcer::Announcer;
 use crate::events::{listener, Hub};
 use crate::http::{self, json::BODY_LIMIT, middleware as mw, service, webapp};
 use crate::store::Store;
@@ -40,11 +42,15 @@ pub struct AppState {
     pub idempotency_ttl: Duration,
     /// How long tombstones are kept, and so how old a sync cursor may be.
     pub sync_retention: Duration,
+    /// Better Auth session checks, when configured (§11).
+    pub better_auth: Option<BetterAuthSessions>,
+    /// The CORS origins: besides the server's own, the only ones a cookie-authenticated write
+    /// may come from.
+    pub cors_origins: Vec<String>,
     /// The open event streams of this process.
     pub events: Arc<Hub>,
-    /// Whether this process itself must tell streams of changes (SQLite: no other process
-    /// writes). On PostgreSQL every instance's listener does, this one's included.
-    pub events_in_process: bool,
+    /// On PostgreSQL: tells the other instances whose objects this one changed.
+    pub announcer: Option<Arc<Announcer>>,
 }
 
 impl AppState {
@@ -66,8 +72,10 @@ impl AppState {
             signup_limiter: RateLimiter::per_minute(config.signup_limit_per_minute),
             idempotency_ttl: config.idempotency_ttl,
             sync_retention: config.sync_retention,
+            better_auth: BetterAuthSessions::new(&config.better_auth, secret.expose())?,
+            cors_origins: config.cors_origins.clone(),
             events: Hub::new(config.sse_max_per_user),
-            events_in_process: matches!(config.database, crate::config::Database::Sqlite(_)),
+            announcer: matches!(config.database, crate::config::Database::Postgres(_)).then(Announcer::new),
         })
     }
 }
@@ -112,8 +120,8 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     let allowed = origins.clone();
-    let in_process = state.events_in_process.then(|| state.clone());
-    let router = extra
+    let streams = state.clone();
+    extra
         .route("/", get(service::root))
         .route("/health", get(service::health))
         .route("/health/ready", get(service::ready))
@@ -131,11 +139,8 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .layer(middleware::from_fn(move |req, next| {
             mw::cors_only_for_allowed(allowed.clone(), req, next)
         }))
-        .layer(middleware::from_fn(mw::request_context));
-    match in_process {
-        Some(state) => router.layer(middleware::from_fn_with_state(state, mw::tell_streams)),
-        None => router,
-    }
+        .layer(middleware::from_fn_with_state(streams, mw::tell_streams))
+        .layer(middleware::from_fn(mw::request_context))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
@@ -189,19 +194,35 @@ pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// On PostgreSQL, listens for the changes and account changes every instance commits, and tells
-/// this process's streams and account cache; `None` on SQLite, where this process is the only
-/// writer.
-pub fn spawn_listener(state: &Arc<AppState>, config: &Config) -> Option<tokio::task::JoinHandle<()>> {
-    let crate::config::Database::Postgres(options) = &config.database else {
-        return None;
+/// The tasks that carry changes between instances.
+pub struct EventTasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl EventTasks {
+    pub fn abort(self) {
+        self.0.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+/// On PostgreSQL, announces this instance's changes to the others and listens for theirs and for
+/// account changes, telling this process's streams and account cache. Nothing on SQLite, where
+/// this process is the only writer.
+pub fn spawn_events(state: &Arc<AppState>, config: &Config) -> EventTasks {
+    let (crate::config::Database::Postgres(options), Some(announcer)) = (&config.database, &state.announcer) else {
+        return EventTasks(Vec::new());
     };
     let (on_account, on_reconnect) = (state.clone(), state.clone());
     let hooks = listener::Hooks {
         account_changed: Box::new(move |id| on_account.accounts.invalidate(id)),
         reconnected: Box::new(move || on_reconnect.accounts.invalidate_all()),
     };
-    Some(listener::spawn((**options).clone(), state.events.clone(), hooks))
+    // One connection of its own, so announcing never waits behind requests for the pool.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with((**options).clone());
+    EventTasks(vec![
+        listener::spawn((**options).clone(), announcer.instance, state.events.clone(), hooks),
+        announcer.spawn(pool),
+    ])
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -238,7 +238,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     };
     tracing::info!(address = %local, database = %backend, "listening on http://{local} (web app: http://{local}/app/)");
     let upkeep = app::spawn_upkeep(state.clone());
-    let changes = app::spawn_listener(&state, &config);
+    let changes = app::spawn_events(&state, &config);
     let hub = state.events.clone();
     let result = app::serve(listener, app::router(state, &config.cors_origins), async move {
         app::shutdown_signal().await;
@@ -247,9 +247,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     })
     .await;
     upkeep.abort();
-    if let Some(changes) = changes {
-        changes.abort();
-    }
+    changes.abort();
     store.close().await;
     result.map_err(|e| fail(format!("server error: {e}"), 1))?;
     tracing::info!("stopped");

@@ -55,6 +55,8 @@ pub enum ApiError {
     /// 429: the caller has as many event streams open as allowed.
     TooManyStreams,
     Unavailable,
+    /// 503 for a Better Auth session credential: its database or URL cannot answer.
+    AuthUnavailable,
     /// A bug or an unexpected fault; the cause is logged, never sent.
     Internal(String),
 }
@@ -63,6 +65,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 pub const ACCESS_DENIED: &str = "Access denied: You can only access your own resources";
 pub const ACCOUNT_DISABLED: &str = "Account is disabled";
+pub const CROSS_SITE_REFUSED: &str = "Cross-site request refused";
 
 impl ApiError {
     pub fn field(error: FieldError) -> Self {
@@ -86,7 +89,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } | Self::TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,6 +141,10 @@ impl IntoResponse for ApiError {
             Self::Unavailable => detail_response(
                 status,
                 "Service temporarily unavailable: the database cannot be reached",
+            ),
+            Self::AuthUnavailable => detail_response(
+                status,
+                "Service temporarily unavailable: sessions cannot be checked with Better Auth",
             ),
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

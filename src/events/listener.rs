@@ -1,8 +1,9 @@
 //! Between instances: PostgreSQL `LISTEN` on a connection of its own.
 //!
-//! Every write's transaction sends `NOTIFY taskapi_changes, '<user id>'` (PostgreSQL delivers it
-//! at commit, in commit order); account changes that revoke tokens send `taskapi_accounts`. The
-//! payload is the user id only: streams read the changes themselves, through sync.
+//! After its writes commit, each instance announces their owners on `taskapi_changes`
+//! ([`announcer`](super::announcer)); account changes that revoke tokens send
+//! `taskapi_accounts` from their own statement. Payloads carry user ids only: streams read the
+//! changes themselves, through sync.
 //!
 //! The connection is the direct one (`DATABASE_DIRECT_URL` when set): a transaction pooler
 //! cannot hold a `LISTEN`. When it is lost (a database restart), the listener connects again
@@ -14,6 +15,9 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 
+use uuid::Uuid;
+
+use super::announcer::Batch;
 use super::Hub;
 
 pub const CHANGES: &str = "taskapi_changes";
@@ -45,8 +49,18 @@ async fn connect(options: &PgConnectOptions) -> Result<PgListener, sqlx::Error> 
     Ok(listener)
 }
 
-/// Listens until the task is aborted.
-pub fn spawn(options: PgConnectOptions, hub: Arc<Hub>, hooks: Hooks) -> tokio::task::JoinHandle<()> {
+/// Pokes the streams of every user in another instance's batch.
+fn changes_from(payload: &str, own: Uuid, hub: &Hub) {
+    match serde_json::from_str::<Batch>(payload) {
+        Ok(batch) if batch.from == own => {}
+        Ok(batch) => batch.users.iter().for_each(|u| hub.changed(u)),
+        Err(_) => tracing::debug!("ignored a malformed change notification"),
+    }
+}
+
+/// Listens until the task is aborted; `own` is this instance's announcer, whose batches it
+/// skips (this instance's streams were told directly).
+pub fn spawn(options: PgConnectOptions, own: Uuid, hub: Arc<Hub>, hooks: Hooks) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut first = true;
         let mut retry = RETRY_FIRST;
@@ -69,7 +83,7 @@ pub fn spawn(options: PgConnectOptions, hub: Arc<Hub>, hooks: Hooks) -> tokio::t
             first = false;
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(n)) if n.channel() == CHANGES => hub.changed(n.payload()),
+                    Ok(Some(n)) if n.channel() == CHANGES => changes_from(n.payload(), own, &hub),
                     Ok(Some(n)) if n.channel() == ACCOUNTS => {
                         (hooks.account_changed)(n.payload());
                         hub.account_changed(n.payload());

@@ -1,11 +1,12 @@
 //! Live events (SPEC §9): which streams are open, and how they learn that something changed.
 //!
-//! The [`Hub`] knows nothing of HTTP or SQL. Whatever learns of a committed change — the
-//! PostgreSQL listener for every instance sharing the database ([`listener`]), or on SQLite the
-//! request that made it — pokes the owner's channel; each open stream of that owner then reads
+//! The [`Hub`] knows nothing of HTTP or SQL. Whatever learns of a committed change — the request
+//! that made it, or on PostgreSQL the listener that hears of other instances' changes
+//! ([`listener`], [`announcer`]) — pokes the owner's channel; each open stream of that owner then reads
 //! what changed through sync, from where it last was, so events come in change order and nothing
 //! is sent that sync would not send. Pokes coalesce: a burst of writes costs a stream one read.
 
+pub mod announcer;
 pub mod listener;
 
 use std::collections::HashMap;

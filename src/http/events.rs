@@ -216,7 +216,8 @@ impl Live {
         parts.headers = self.credential.headers();
         match AuthUser::from_request_parts(&mut parts, &self.state).await {
             Ok(user) => user.id == self.user_id,
-            Err(ApiError::Unavailable) => true,
+            // The database, or Better Auth for a session, cannot answer: not a revocation.
+            Err(ApiError::Unavailable | ApiError::AuthUnavailable) => true,
             Err(_) => false,
         }
     }

@@ -90,8 +90,8 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
 }
 
-/// On SQLite, tells the owner's event streams after a write under `/api/{user_id}/…` succeeded
-/// (on PostgreSQL every instance hears of it from the database instead).
+/// After a write under `/api/{user_id}/…` succeeded (it has committed), tells the owner's event
+/// streams here, and on PostgreSQL the other instances' through the announcer.
 pub async fn tell_streams(
     axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::app::AppState>>,
     req: Request,
@@ -112,6 +112,9 @@ pub async fn tell_streams(
     if let Some(owner) = owner {
         if res.status().is_success() {
             state.events.changed(&owner);
+            if let Some(announcer) = &state.announcer {
+                announcer.announce(&owner);
+            }
         }
     }
     res

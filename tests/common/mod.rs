@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod better_auth;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,7 +157,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
-        let changes = app::spawn_listener(&state, &config);
+        let changes = app::spawn_events(&state, &config);
         let hub = state.events.clone();
         let server = tokio::spawn(async move {
             let _ = app::serve(listener, router, async move {
@@ -163,9 +165,7 @@ impl TestApp {
                 hub.shut_down();
             })
             .await;
-            if let Some(changes) = changes {
-                changes.abort();
-            }
+            changes.abort();
         });
         Self {
             backend,

@@ -74,7 +74,7 @@ impl AccountStore for PgStore {
     async fn set_password(&self, id: &str, hash: &str, revoke: bool) -> StoreResult<Option<i32>> {
         let version: Option<i32> = sqlx::query_scalar(
             "UPDATE users SET hashed_password = $2, token_version = token_version + CASE WHEN $3 THEN 1 ELSE 0 END \
-             WHERE id = $1 RETURNING token_version, pg_notify('taskapi_accounts', id)",
+             WHERE id = $1 RETURNING token_version, CASE WHEN $3 THEN pg_notify('taskapi_accounts', id)::text END",
         )
         .bind(id)
         .bind(hash)

@@ -88,7 +88,7 @@ impl CategoryStore for PgStore {
         let mut qb =
             QueryBuilder::<Postgres>::new("WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = ");
         qb.push_bind(user_id.to_owned())
-            .push(" RETURNING change_seq AS next_seq, pg_notify('taskapi_changes', id)) UPDATE categories SET change_seq = seq.next_seq, updated_at = ");
+            .push(" RETURNING change_seq AS next_seq) UPDATE categories SET change_seq = seq.next_seq, updated_at = ");
         qb.push_bind(now.as_datetime());
         if let Some(name) = &c.name {
             qb.push(", name = ")

@@ -263,10 +263,8 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
     }
 }
 
-/// The owner's next change number, in a statement of its own. The `NOTIFY` it sends is delivered
-/// at commit, to every instance's listener (`crate::events::listener`).
-pub(super) const NEXT_CHANGE: &str =
-    "UPDATE users SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq, pg_notify('taskapi_changes', id)";
+/// The owner's next change number, in a statement of its own.
+pub(super) const NEXT_CHANGE: &str = "UPDATE users SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq";
 
 /// Takes the owner's next change number in a transaction of its own: the owner's counter stays
 /// locked until the transaction ends, so every statement after it sees the latest committed

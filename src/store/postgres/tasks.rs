@@ -28,7 +28,7 @@ use crate::store::{
 /// The first part of every write: the owner's next change number, as `seq.next_seq`.
 macro_rules! next_change {
     () => {
-        "WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = $2 RETURNING change_seq AS next_seq, pg_notify('taskapi_changes', id)) "
+        "WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = $2 RETURNING change_seq AS next_seq) "
     };
 }
 pub(super) use next_change;
@@ -141,7 +141,7 @@ impl TaskStore for PgStore {
         let mut qb =
             QueryBuilder::<Postgres>::new("WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = ");
         qb.push_bind(user_id.to_owned())
-            .push(" RETURNING change_seq AS next_seq, pg_notify('taskapi_changes', id)) UPDATE tasks SET change_seq = seq.next_seq, updated_at = ");
+            .push(" RETURNING change_seq AS next_seq) UPDATE tasks SET change_seq = seq.next_seq, updated_at = ");
         qb.push_bind(now.as_datetime());
         if let Some(title) = &c.title {
             qb.push(", title = ").push_bind(title.clone());
