@@ -3,9 +3,10 @@
 // Run through e2e/run.sh planner.spec.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import {
   useBrowser, openAs, signUpViaApi, api, tokenOf, expectTitles, row, eventually, shot, checkAccessibility,
-  noHorizontalScroll, PHONE,
+  noHorizontalScroll, PHONE, ARTIFACTS, saveForReadme,
 } from './lib.mjs';
 
 const PHONE_SIZE = PHONE;
@@ -292,5 +293,55 @@ test('phone (390×844): the first task is above the fold, adding is one tap away
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
+  }
+});
+
+test('screenshots of Today, Upcoming and the phone for the README', async () => {
+  const user = await signUpViaApi('planner-shot', 'Ada Lovelace', 'ada.planner@example.com');
+  const base = `/api/${user.user_id}`;
+  const cat = {};
+  for (const [name, color] of [['Work', '#2563EB'], ['Home', '#16A34A'], ['Errands', '#D97706']]) {
+    cat[name] = (await api(tokenOf(user), 'POST', `${base}/categories`, { name, color })).data.id;
+  }
+  const post = (b) => api(tokenOf(user), 'POST', `${base}/tasks`, b);
+  await post({ title: 'Pay the electricity bill', priority: 'high', category_id: cat.Home, due_date: endOf(-2), description: 'Reference number is on the last letter.' });
+  await post({ title: 'Review pull request #42', category_id: cat.Work, due_date: at(0, 15), tags: ['Code review'] });
+  await post({ title: 'Stand-up notes', category_id: cat.Work, due_date: at(0, 9, 30), recurrence: { rule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', timezone: 'UTC' } });
+  await post({ title: 'Water the plants', category_id: cat.Home, due_date: endOf(0), recurrence: { rule: 'FREQ=WEEKLY;BYDAY=MO,TH', timezone: 'UTC' } });
+  await post({ title: 'Buy birthday present for Sam', category_id: cat.Errands, due_date: endOf(1), tags: ['Family'] });
+  await post({ title: 'Prepare quarterly report', priority: 'high', category_id: cat.Work, due_date: at(2, 17), description: 'Revenue, churn and hiring numbers for Q3.' });
+  await post({ title: 'Renew passport', category_id: cat.Errands, due_date: endOf(9) });
+  await post({ title: 'Book dentist appointment', priority: 'low', category_id: cat.Home, due_date: endOf(0), completed: true });
+
+  const desk = await openAs(user, { width: 1280, height: 760 }, '#view=today');
+  try {
+    await expectTitles(desk.page, ['Pay the electricity bill', 'Stand-up notes', 'Review pull request #42', 'Water the plants', 'Book dentist appointment']);
+    await eventually(async () => assert.equal(await desk.page.locator('[data-count="today"]').textContent(), '4'));
+    await desk.page.mouse.move(0, 0);
+    const today = join(ARTIFACTS, '80-today.png');
+    await desk.page.screenshot({ path: today });
+    saveForReadme(today, 'screenshot-today.png');
+
+    await desk.page.getByTestId('view-upcoming').click();
+    await eventually(async () => assert.equal((await desk.page.getByTestId('day-heading').count()) >= 4, true));
+    await desk.page.getByTestId('new-title').fill('Call mum tomorrow 5pm #Home !high');
+    await desk.page.mouse.move(0, 0);
+    const upcoming = join(ARTIFACTS, '81-upcoming.png');
+    await desk.page.screenshot({ path: upcoming });
+    saveForReadme(upcoming, 'screenshot-upcoming.png');
+    assert.deepEqual(desk.problems, []);
+  } finally {
+    await desk.context.close();
+  }
+
+  const phone = await openAs(user, PHONE_SIZE, '#view=today');
+  try {
+    await expectTitles(phone.page, ['Pay the electricity bill', 'Stand-up notes', 'Review pull request #42', 'Water the plants', 'Book dentist appointment']);
+    const file = join(ARTIFACTS, '82-phone-today.png');
+    await phone.page.screenshot({ path: file });
+    saveForReadme(file, 'screenshot-phone-today.png');
+    assert.deepEqual(phone.problems, []);
+  } finally {
+    await phone.context.close();
   }
 });
