@@ -175,7 +175,7 @@ export async function signUpViaApi(tag, name = 'Grace Hopper', preferredEmail = 
 }
 
 /** Opens the app already logged in as `user` (token put where the app keeps it). */
-export async function openAs(user, viewport = DESKTOP, hash = '', { setup = null } = {}) {
+export async function openAs(user, viewport = DESKTOP, hash = '', { setup = null, appUrl = APP_URL } = {}) {
   const ctx = await newPage(viewport);
   if (setup) await setup(ctx);
   const auth = { token: user.access_token || user.token, user_id: user.user_id, email: user.email, name: user.name ?? null };
@@ -185,7 +185,7 @@ export async function openAs(user, viewport = DESKTOP, hash = '', { setup = null
       sessionStorage.setItem('seeded', '1');
     }
   }, JSON.stringify(auth));
-  await ctx.page.goto(APP_URL + hash);
+  await ctx.page.goto(appUrl + hash);
   await ctx.page.getByTestId('app-view').waitFor({ state: 'visible' });
   return ctx;
 }
