@@ -8,6 +8,7 @@ import { loadTasks, applyTaskChange, removeTaskLocal } from './task-list.js';
 import { loadCategories } from './categories.js';
 import { loadTags } from './tags.js';
 import { refreshSubtasks } from './subtasks.js';
+import { scheduleCounts } from './views.js';
 
 const OFFLINE_AFTER_MS = 1500; // a short blip is not worth a message
 const RETRY_MIN_MS = 2000;
@@ -162,6 +163,7 @@ function applyChanges(tasks, deleted, categoriesChanged) {
     }
   }
   if (reload) loadTasks();
+  else scheduleCounts(); // other views' counts may have moved
   if (categoriesChanged) loadCategories();
   if (tagsChanged) loadTags();
 }

@@ -6,7 +6,7 @@ import { setCompleted } from './complete.js';
 import { rowFor, showRowError } from './rows.js';
 import { renderTasks, applyTaskChange, removeTaskLocal } from './task-list.js';
 import { openEdit, closeEdit, saveEdit } from './task-editor.js';
-import { showToast } from './toast.js';
+import { showToast, hideToast } from './toast.js';
 import { formatNextDue } from './dates.js';
 import { filterByTag } from './filter-bar.js';
 import { loadTags } from './tags.js';
@@ -118,7 +118,9 @@ export function flushDeletes() {
   for (const id of state.pendingDeletes.keys()) {
     fetch(taskPath(id), { method: 'DELETE', keepalive: true, headers: { Authorization: `Bearer ${state.auth.token}` } }).catch(() => {});
   }
+  const had = state.pendingDeletes.size > 0;
   state.pendingDeletes.clear();
+  if (had) hideToast(); // its Undo can no longer bring them back
 }
 
 function onListClick(ev) {

@@ -236,6 +236,7 @@ export function applyTaskChange(task) {
   const i = state.tasks.findIndex((t) => t.id === task.id);
   if (i < 0) return;
   state.tasks[i] = task;
+  scheduleCounts();
   const row = rowFor(task.id);
   if (!row && task.parent_id && state.subtasks.has(task.parent_id)) {
     // shown in its parent's checklist
