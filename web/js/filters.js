@@ -89,7 +89,10 @@ export const effectiveSort = () => (state.filters.view === 'all' ? state.filters
 export function buildQuery() {
   const f = state.filters;
   const p = new URLSearchParams();
-  if (f.status === 'active') p.set('completed', 'false');
+  // Today and Upcoming are what is left to do: done tasks of past days would crowd them (and their
+  // pages); the Completed filter still shows them. A task ticked here stays until the next load.
+  const planning = f.view === 'today' || f.view === 'upcoming';
+  if (f.status === 'active' || (planning && f.status === 'all')) p.set('completed', 'false');
   else if (f.status === 'completed') p.set('completed', 'true');
   if (f.priority) p.set('priority', f.priority);
   if (f.category_id) p.set('category_id', f.category_id);
