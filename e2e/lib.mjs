@@ -79,7 +79,7 @@ export async function newPage(viewport = DESKTOP) {
   page.setDefaultTimeout(8000);
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|404|409|422)/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|404|409|412|422)/.test(m.text())) problems.push(`console: ${m.text()}`); });
   page.on('request', (r) => {
     const u = new URL(r.url());
     if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('data')) problems.push(`off-host request: ${r.url()}`);

@@ -352,3 +352,31 @@ test('screenshots of Today, Upcoming and the phone for the README', async () => 
     await phone.context.close();
   }
 });
+
+test('an edit saved over a change made elsewhere is refused first (If-Match), then applies only what was changed', async () => {
+  const user = await signUpViaApi('edit-conflict');
+  const base = `/api/${user.user_id}`;
+  const { data: task } = await api(tokenOf(user), 'POST', `${base}/tasks`, { title: 'Plan the party', priority: 'low' });
+  const { context, page, problems } = await openAs(user, undefined, '', { setup: (ctx) => ctx.context.route('**/events?**', (r) => r.abort()) });
+  try {
+    await expectTitles(page, ['Plan the party']);
+    await row(page, 'Plan the party').getByTestId('task-edit').click();
+    const form = page.getByTestId('task-edit-form');
+    await form.getByTestId('edit-description').fill('Balloons and cake');
+    await page.waitForTimeout(200); // the editor has read its version
+    await api(tokenOf(user), 'PATCH', `${base}/tasks/${task.id}`, { title: 'Plan the surprise party' });
+    await form.getByTestId('edit-save').click();
+    await eventually(async () => assert.match(await form.locator('[data-error-for="_form"]').textContent(), /changed on another device while you were editing/));
+    assert.equal(await form.getByTestId('edit-description').inputValue(), 'Balloons and cake', 'what was typed is kept');
+    assert.equal((await api(tokenOf(user), 'GET', `${base}/tasks/${task.id}`)).data.description, null, 'nothing was written');
+    await form.getByTestId('edit-save').click();
+    await expectTitles(page, ['Plan the surprise party']);
+    const { data: after } = await api(tokenOf(user), 'GET', `${base}/tasks/${task.id}`);
+    assert.equal(after.title, 'Plan the surprise party', 'the other change is kept: only the description was sent');
+    assert.equal(after.description, 'Balloons and cake');
+    assert.equal(after.priority, 'low');
+    assert.deepEqual(problems.filter((p) => !/ERR_FAILED|events/.test(p)), []);
+  } finally {
+    await context.close();
+  }
+});

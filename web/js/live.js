@@ -152,7 +152,7 @@ function applyChanges(tasks, deleted, categoriesChanged) {
     }
     if (known) {
       if (state.editingId === task.id && known.updated_at !== task.updated_at) {
-        noticeInEditor(task.id, 'This task was changed on another device. Saving keeps what you see here.');
+        noticeInEditor(task.id, 'This task was changed on another device. Cancel to see the change; Save asks before it applies yours.');
       }
       if (JSON.stringify(known.tags || []) !== JSON.stringify(task.tags || [])) tagsChanged = true;
       applyTaskChange(task);

@@ -95,9 +95,26 @@ export function openEdit(id, focusName = 'title') {
   state.editingId = id;
   const editing = editRow(task);
   row.replaceWith(editing);
+  const form = editing.querySelector('form');
+  // the version the form starts from: Save sends only what the person changed from it, and only
+  // if the task is still that version (If-Match), so a change made elsewhere is never undone
+  form.editBase = task;
+  fetchVersion(form, task);
   const input = editing.querySelector(`[name="${focusName}"]`) || editing.querySelector('[name="title"]');
   input.focus();
   if (input.select && input.type === 'text') input.select();
+}
+
+/** The ETag of the version the editor shows (the list does not carry ETags). */
+async function fetchVersion(form, task) {
+  try {
+    const { data, res } = await api('GET', taskPath(task.id), { cache: 'no-store' });
+    if (data.updated_at === task.updated_at) form.dataset.etag = res.headers.get('ETag') || '';
+    // else it already changed: no ETag, so the first Save is refused and says so
+    else form.dataset.etag = '"stale"';
+  } catch {
+    // no ETag: Save still sends only what the person changed
+  }
 }
 
 export function closeEdit(id, refocus = true) {
@@ -113,7 +130,7 @@ export function closeEdit(id, refocus = true) {
 export async function saveEdit(form) {
   const row = form.closest('li');
   const id = row.dataset.id;
-  const task = state.tasks.find((t) => t.id === id);
+  const task = form.editBase || state.tasks.find((t) => t.id === id);
   if (!task || form.classList.contains('is-busy')) return;
   clearErrors(form);
   const f = readTaskForm(form);
@@ -137,7 +154,8 @@ export async function saveEdit(form) {
   }
   setBusy(form, true);
   try {
-    const { data } = await api('PATCH', taskPath(id), { body: patch });
+    const etag = form.dataset.etag;
+    const { data } = await api('PATCH', taskPath(id), { body: patch, headers: etag ? { 'If-Match': etag } : {} });
     state.editingId = null;
     const idx = state.tasks.findIndex((t) => t.id === id);
     if (idx >= 0) state.tasks[idx] = data;
@@ -159,6 +177,30 @@ export async function saveEdit(form) {
       showToast('That task no longer exists.');
       return;
     }
+    if (e.status === 412) {
+      await conflict(form, id);
+      return;
+    }
     showErrors(form, e);
+  }
+}
+
+/**
+ * Saving was refused because the task changed elsewhere since the editor opened. Keep what the
+ * person typed, say so, and take the latest version's ETag: a second Save applies their changes
+ * (only the fields they changed) on top of it.
+ */
+async function conflict(form, id) {
+  try {
+    const { data, res } = await api('GET', taskPath(id), { cache: 'no-store' });
+    const idx = state.tasks.findIndex((t) => t.id === id);
+    if (idx >= 0) state.tasks[idx] = data;
+    form.dataset.etag = res.headers.get('ETag') || '';
+    showErrors(form, new Error('This task was changed on another device while you were editing. Your changes are still here: Save again to apply them to the latest version, or Cancel to see it.'));
+  } catch (e) {
+    if (e.status === 404) {
+      removeTaskLocal(id);
+      showToast('That task was deleted on another device.');
+    } else if (e.status !== 401) showErrors(form, e);
   }
 }
