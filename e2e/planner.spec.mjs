@@ -11,6 +11,16 @@ import {
 
 const PHONE_SIZE = PHONE;
 
+/** Controls on screen smaller than 44 px either way (a radio or checkbox counts by its label). */
+function smallTargets(page) {
+  return page.evaluate(() => Array.from(document.querySelectorAll('#app-view button, #app-view input, #app-view select, #app-view a, #app-view summary, .topbar button'))
+      .filter((el) => el.offsetParent !== null && getComputedStyle(el).visibility !== 'hidden')
+      // a radio or checkbox drawn by its label is hit through the label
+      .map((el) => ({ el, r: (el.type === 'radio' || el.type === 'checkbox') && el.labels && el.labels.length && !el.classList.contains('task-toggle') ? el.labels[0].getBoundingClientRect() : el.getBoundingClientRect() }))
+      .filter(({ r }) => r.width > 0 && (r.width < 44 || r.height < 44))
+      .map(({ el, r }) => `${el.tagName}.${el.className}[${el.dataset.testid || el.id || el.textContent.trim().slice(0, 20)}] ${Math.round(r.width)}×${Math.round(r.height)}`));
+}
+
 useBrowser();
 
 test('stale tab: ticking a task another tab completed keeps it completed, with a notice', async () => {
@@ -272,13 +282,7 @@ test('phone (390×844): the first task is above the fold, adding is one tap away
     await checkAccessibility(page, 'the phone list');
     await shot(page, 'planner-phone');
     // every control on screen a finger can hit
-    const small = await page.evaluate(() => Array.from(document.querySelectorAll('#app-view button, #app-view input, #app-view select, #app-view a, #app-view summary, .topbar button'))
-      .filter((el) => el.offsetParent !== null && getComputedStyle(el).visibility !== 'hidden')
-      // a radio or checkbox drawn by its label is hit through the label
-      .map((el) => ({ el, r: (el.type === 'radio' || el.type === 'checkbox') && el.labels && el.labels.length && !el.classList.contains('task-toggle') ? el.labels[0].getBoundingClientRect() : el.getBoundingClientRect() }))
-      .filter(({ r }) => r.width > 0 && (r.width < 44 || r.height < 44))
-      .map(({ el, r }) => `${el.tagName}.${el.className}[${el.dataset.testid || el.id || el.textContent.trim().slice(0, 20)}] ${Math.round(r.width)}×${Math.round(r.height)}`));
-    assert.deepEqual(small, [], 'controls under 44 px');
+    assert.deepEqual(await smallTargets(page), [], 'controls under 44 px');
     // the menu of views
     await page.getByTestId('views-toggle').click();
     await page.getByTestId('view-today').click();
@@ -293,6 +297,7 @@ test('phone (390×844): the first task is above the fold, adding is one tap away
     await expectTitles(page, ['Buy stamps', 'Water the plants', 'Call the bank', 'Book the vet']);
     await row(page, 'Call the bank').getByTestId('task-edit').click();
     await noHorizontalScroll(page);
+    assert.deepEqual(await smallTargets(page), [], 'controls of the editor under 44 px');
     const formBox = await page.getByTestId('task-edit-form').boundingBox();
     assert.ok(formBox.x >= 0 && formBox.x + formBox.width <= 390, `edit form within 390 px: ${JSON.stringify(formBox)}`);
     await checkAccessibility(page, 'the phone editor');
