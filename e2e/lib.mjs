@@ -12,6 +12,7 @@ export const APP_URL = `${BASE_URL}/app/`;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));
+const AXE = fileURLToPath(new URL('./vendor/axe-core/axe.min.js', import.meta.url));
 export const PASSWORD = 'correct horse battery';
 export const DESKTOP = { width: 1280, height: 860 };
 export const PHONE = { width: 390, height: 844 };
@@ -203,12 +204,13 @@ export async function noHorizontalScroll(page) {
 export const tokenOf = (user) => user.access_token || user.token;
 
 /**
- * Runs axe-core (vendored in web/vendor/axe-core, served with the app) on the page as it is and
+ * Runs axe-core (vendored in e2e/vendor/axe-core; the test injects it, the app never ships it) on
+ * the page as it is and
  * fails on any serious or critical violation, naming the rule and the first elements.
  */
 export async function checkAccessibility(page, label) {
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
-    await page.addScriptTag({ url: `${APP_URL}vendor/axe-core/axe.min.js` });
+    await page.addScriptTag({ path: AXE });
   }
   const violations = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
