@@ -3,8 +3,8 @@
 //! A `NOTIFY` inside a write's transaction would be exact, but PostgreSQL serialises the commits
 //! of notifying transactions (their WAL flush included) to keep the queue in commit order, which
 //! measured here cut 32 clients' writes tenfold. So a write only marks its owner here, after it
-//! committed; one task sends the marked owners in a batch, from a transaction of its own that
-//! writes nothing (no flush to wait for), as fast as the database takes them.
+//! committed; one task sends the owners marked within 50 ms in one batch, from a transaction of
+//! its own that writes nothing (no flush to wait for).
 //!
 //! The payload is `{"from": <instance>, "users": [<user id>…]}`: a listener ignores its own
 //! instance's batches, whose streams were told directly.
@@ -22,6 +22,9 @@ use super::listener::CHANGES;
 
 /// PostgreSQL refuses payloads of 8000 bytes or more.
 const PAYLOAD_MAX: usize = 7_000;
+/// How long marks gather before a batch goes: a busy server sends a few notifications a second
+/// instead of one per write, and a stream elsewhere still hears within a second.
+const GATHER: Duration = Duration::from_millis(50);
 const RETRY_AFTER: Duration = Duration::from_millis(250);
 
 #[derive(Serialize, Deserialize)]
@@ -89,6 +92,7 @@ impl Announcer {
         tokio::spawn(async move {
             loop {
                 me.wake.notified().await;
+                tokio::time::sleep(GATHER).await;
                 let users = me.take();
                 if users.is_empty() {
                     continue;
