@@ -84,9 +84,12 @@ impl FromRequestParts<Arc<AppState>> for StreamCaller {
             }
         }
         let owner = OwnerScope::from_request_parts(parts, state).await?;
+        // Copied, not cloned: a clone would share (and keep alive) the buffer the request was
+        // read into, for as long as the stream lasts.
+        let owned = |v: &HeaderValue| HeaderValue::from_bytes(v.as_bytes()).ok();
         let credential = Credential {
-            authorization: parts.headers.get(AUTHORIZATION).cloned(),
-            cookie: parts.headers.get(COOKIE).cloned(),
+            authorization: parts.headers.get(AUTHORIZATION).and_then(owned),
+            cookie: parts.headers.get(COOKIE).and_then(owned),
         };
         Ok(Self { owner, credential })
     }
