@@ -12,12 +12,13 @@ use axum::routing::get;
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::accounts::AccountCache;
 use crate::auth::jwks::Jwks;
 use crate::auth::password::Passwords;
-use crate::auth::rate_limit::RateLimiter;
 use crate::auth::token::Tokens;
 use crate::config::{Config, Secret};
 use crate::error::ApiError;
@@ -33,17 +34,25 @@ pub struct AppState {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub accounts: AccountCache,
-    pub login_limiter: RateLimiter,
-    pub signup_limiter: RateLimiter,
     /// How long an `Idempotency-Key`'s answer is kept.
     pub idempotency_ttl: Duration,
     /// How long tombstones are kept, and so how old a sync cursor may be.
     pub sync_retention: Duration,
+    /// `METRICS_TOKEN`: `/metrics` answers only with it.
+    pub metrics_token: Option<Secret>,
 }
 
 impl AppState {
     pub fn new(config: &Config, secret: &Secret, store: Arc<dyn Store>) -> Result<Self, String> {
-        let jwks = config.jwks_url.clone().map(Jwks::new).transpose()?;
+        let jwks = config
+            .jwks_url
+            .clone()
+            .map(Jwks::new)
+            .transpose()
+            .map_err(|e| format!("AUTH_JWKS_URL: {e}"))?;
+        if config.metrics_token.is_some() && !http::metrics::install() {
+            return Err("METRICS_TOKEN: the metrics recorder cannot be installed".to_owned());
+        }
         Ok(Self {
             store,
             tokens: Tokens::new(
@@ -56,10 +65,9 @@ impl AppState {
             ),
             passwords: Passwords::new(),
             accounts: AccountCache::default(),
-            login_limiter: RateLimiter::per_minute(config.login_limit_per_minute),
-            signup_limiter: RateLimiter::per_minute(config.signup_limit_per_minute),
             idempotency_ttl: config.idempotency_ttl,
             sync_retention: config.sync_retention,
+            metrics_token: config.metrics_token.clone(),
         })
     }
 }
@@ -92,6 +100,16 @@ fn cors(origins: &[HeaderValue]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+/// Responses over 1 KiB, compressed as `Accept-Encoding` asks (gzip, br, zstd); never event
+/// streams, whose events must reach the client as they happen, nor images (already compressed).
+fn compression() -> CompressionLayer<impl Predicate> {
+    let predicate = SizeAbove::new(1024)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
+    CompressionLayer::new().compress_when(predicate)
+}
+
 /// The whole application: API, service routes, docs and web app, with the middleware stack.
 pub fn router(state: Arc<AppState>, cors_origins: &[String]) -> Router {
     router_with(state, cors_origins, Router::new())
@@ -108,10 +126,11 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .route("/", get(service::root))
         .route("/health", get(service::health))
         .route("/health/ready", get(service::ready))
+        .route("/metrics", get(http::metrics::scrape))
         .route("/app", get(webapp::redirect))
         .route("/app/", get(webapp::index))
         .route("/app/{*path}", get(webapp::asset))
-        .merge(http::api_router())
+        .merge(http::api_router().route_layer(middleware::from_fn_with_state(state.clone(), mw::fail_fast)))
         .merge(http::openapi::router())
         .fallback(|| async { ApiError::NotFound("Not found") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -122,6 +141,7 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .layer(middleware::from_fn(move |req, next| {
             mw::cors_only_for_allowed(allowed.clone(), req, next)
         }))
+        .layer(compression())
         .layer(middleware::from_fn(mw::request_context))
 }
 
@@ -155,7 +175,8 @@ pub async fn serve(
 /// How often expired idempotency keys and old tombstones are removed.
 const UPKEEP_EVERY: Duration = Duration::from_secs(600);
 
-/// Removes expired idempotency keys and tombstones older than the sync retention, now and then
+/// Removes expired idempotency keys, tombstones older than the sync retention and rate-limit
+/// events past their window, now and then
 /// every [`UPKEEP_EVERY`], until the returned task is aborted. Several instances doing it at once
 /// is harmless.
 pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
@@ -171,6 +192,9 @@ pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "purged expired idempotency keys and tombstones"),
                 Err(e) => tracing::warn!(error = %e, "purge of expired idempotency keys and tombstones failed"),
+            }
+            if let Err(e) = state.store.purge_limits().await {
+                tracing::warn!(error = %e, "purge of old rate-limit events failed");
             }
         }
     })

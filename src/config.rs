@@ -89,6 +89,32 @@ pub struct Config {
     pub signup_limit_per_minute: u32,
     pub idempotency_ttl: Duration,
     pub sync_retention: Duration,
+    /// `DATABASE_DIRECT_URL`: the server itself when `DATABASE_URL` goes through a pooler.
+    pub database_direct: Option<Box<PgConnectOptions>>,
+    /// `METRICS_TOKEN`: `/metrics` exists only when set, and needs it as a bearer token.
+    pub metrics_token: Option<Secret>,
+    pub log_format: LogFormat,
+}
+
+/// `LOG_FORMAT`: human-readable lines, or one JSON object per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(value: Option<&str>) -> Result<Self, ConfigError> {
+        match value.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("text") => Ok(Self::Text),
+            Some("json") => Ok(Self::Json),
+            Some(other) => Err(ConfigError::new(
+                "LOG_FORMAT",
+                format!("expected text or json, got {other:?}"),
+            )),
+        }
+    }
 }
 
 impl Config {
@@ -197,8 +223,28 @@ impl Config {
             }
         }
 
+        let database_direct = match (get("DATABASE_DIRECT_URL"), &database) {
+            (None, _) => None,
+            (Some(url), Database::Postgres(_)) => match parse_database_url(&url) {
+                Ok(Database::Postgres(options)) => Some(options),
+                Ok(Database::Sqlite(_)) => {
+                    return Err(ConfigError::new("DATABASE_DIRECT_URL", "must be a PostgreSQL URL"))
+                }
+                Err(e) => return Err(ConfigError::new("DATABASE_DIRECT_URL", e.message)),
+            },
+            (Some(_), Database::Sqlite(_)) => {
+                return Err(ConfigError::new(
+                    "DATABASE_DIRECT_URL",
+                    "only applies when DATABASE_URL is a PostgreSQL URL",
+                ))
+            }
+        };
+
         Ok(Self {
             database,
+            database_direct,
+            metrics_token: get("METRICS_TOKEN").map(Secret::new),
+            log_format: LogFormat::parse(get("LOG_FORMAT").as_deref())?,
             secret,
             host: get("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
             port,
@@ -317,10 +363,13 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
             let mut clean = url.clone();
             clean.set_query(None);
             let mut sslmode: Option<String> = None;
+            let mut pgbouncer = false;
             let mut kept: Vec<(String, String)> = Vec::new();
             for (key, value) in url.query_pairs() {
                 match key.as_ref() {
                     "sslmode" => sslmode = Some(value.into_owned()),
+                    // Prisma's convention: a pooler that cannot carry named prepared statements.
+                    "pgbouncer" => pgbouncer = matches!(value.as_ref(), "true" | "1"),
                     // asyncpg's spelling.
                     "ssl" => {
                         sslmode = Some(match value.as_ref() {
@@ -356,8 +405,11 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
             if !kept.is_empty() {
                 clean.query_pairs_mut().extend_pairs(kept);
             }
-            let options = PgConnectOptions::from_str(clean.as_str())
+            let mut options = PgConnectOptions::from_str(clean.as_str())
                 .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
+            if pgbouncer {
+                options = options.statement_cache_capacity(0);
+            }
             Ok(Database::Postgres(Box::new(options)))
         }
         other => Err(bad(&format!(

@@ -59,6 +59,13 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+pub const UNAVAILABLE: &str = "Service temporarily unavailable: the database cannot be reached";
+
+/// Marks a response that a database failure made: the fail-fast layer then has the connection
+/// checked (see `store::breaker`).
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseTrouble;
+
 pub const ACCESS_DENIED: &str = "Access denied: You can only access your own resources";
 pub const ACCOUNT_DISABLED: &str = "Account is disabled";
 
@@ -90,6 +97,18 @@ impl ApiError {
     }
 }
 
+/// The metrics label of a 401: a fixed word per message, never the message's inputs.
+fn auth_failure_reason(message: &str) -> &'static str {
+    match message {
+        "Authorization header missing" => "missing",
+        "Invalid authorization header" => "malformed",
+        crate::auth::accounts::INVALID_TOKEN => "invalid_token",
+        "Invalid email or password" => "bad_credentials",
+        "Incorrect password" => "wrong_password",
+        _ => "other",
+    }
+}
+
 #[derive(Serialize)]
 struct Detail<'a, T: Serialize + ?Sized> {
     detail: &'a T,
@@ -112,16 +131,21 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match self {
             Self::Unauthorized(msg) => {
+                crate::http::metrics::auth_failure(auth_failure_reason(msg));
                 let mut res = detail_response(status, msg);
                 res.headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 res
             }
-            Self::Forbidden(msg)
-            | Self::NotFound(msg)
-            | Self::Conflict(msg)
-            | Self::Gone(msg)
-            | Self::PreconditionFailed(msg) => detail_response(status, msg),
+            Self::Forbidden(msg) => {
+                if msg == ACCOUNT_DISABLED {
+                    crate::http::metrics::auth_failure("account_disabled");
+                }
+                detail_response(status, msg)
+            }
+            Self::NotFound(msg) | Self::Conflict(msg) | Self::Gone(msg) | Self::PreconditionFailed(msg) => {
+                detail_response(status, msg)
+            }
             Self::MethodNotAllowed => detail_response(status, "Method Not Allowed"),
             Self::PayloadTooLarge => detail_response(status, "Request body too large (limit 64 KiB)"),
             Self::UnsupportedMediaType => detail_response(status, "Content-Type must be application/json"),
@@ -132,10 +156,11 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
                 res
             }
-            Self::Unavailable => detail_response(
-                status,
-                "Service temporarily unavailable: the database cannot be reached",
-            ),
+            Self::Unavailable => {
+                let mut res = detail_response(status, UNAVAILABLE);
+                res.extensions_mut().insert(DatabaseTrouble);
+                res
+            }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 detail_response(status, "Internal server error")
@@ -149,6 +174,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
+                crate::http::metrics::database_error("unavailable");
                 Self::Unavailable
             }
             StoreError::EmailTaken => Self::Conflict("Email already registered"),
@@ -160,7 +186,10 @@ impl From<StoreError> for ApiError {
             )),
             // The key's claim was taken over while this request ran: another copy of it is running.
             StoreError::ClaimLost => Self::Conflict(crate::http::idempotency::IN_PROGRESS),
-            StoreError::Other(cause) => Self::Internal(cause),
+            StoreError::Other(cause) => {
+                crate::http::metrics::database_error("other");
+                Self::Internal(cause)
+            }
         }
     }
 }

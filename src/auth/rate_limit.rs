@@ -1,8 +1,12 @@
-//! Sliding-window limits on failures: N events per key in any window. In memory, per process.
+//! Sliding-window limits on failures: N events per key in any window. In memory, per process
+//! (SQLite); PostgreSQL counts in the database (`store::postgres::limits`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The window of every brute-force limit (SPEC §3: N in any 60 s).
+pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// Past this many keys, keys whose events have all expired are swept out.
 const SWEEP_AT: usize = 10_000;
@@ -16,7 +20,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// `limit == 0` turns the limiter off.
     pub fn per_minute(limit: u32) -> Self {
-        Self::new(limit as usize, Duration::from_secs(60))
+        Self::new(limit as usize, WINDOW)
     }
 
     pub fn new(limit: usize, window: Duration) -> Self {

@@ -18,6 +18,7 @@ pub mod categories;
 pub mod conditional;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod service;

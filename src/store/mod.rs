@@ -14,6 +14,7 @@ use crate::domain::category::{Category, CategoryChanges, NewCategory};
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
 
+pub mod breaker;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
@@ -430,12 +431,37 @@ pub trait SyncStore {
     async fn purge(&self, now: Timestamp, tombstones_before: Timestamp) -> StoreResult<u64>;
 }
 
+/// Brute-force limits of SPEC §3. PostgreSQL counts in the database, shared by every instance
+/// (§12); SQLite counts in memory, per process. Each check is folded into a call the request makes
+/// anyway where it can, so a successful login costs no extra round trip.
+#[async_trait]
+pub trait LimitStore {
+    /// The account `email` names, and `Some(seconds to wait)` when `client` has used up its failed
+    /// logins.
+    async fn login_account(&self, email: &str, client: &str) -> StoreResult<(Option<Account>, Option<u64>)>;
+    /// Counts a failed login of `client`.
+    async fn login_failed(&self, client: &str) -> StoreResult<()>;
+    /// Counts a signup from `client`, unless it has used up its signups: `Some(seconds to wait)`.
+    async fn admit_signup(&self, client: &str) -> StoreResult<Option<u64>>;
+    /// Forgets events older than the window.
+    async fn purge_limits(&self) -> StoreResult<u64>;
+}
+
 /// The storage interface: named after what the application needs, one SQL statement (or one
 /// transaction) per call.
 #[async_trait]
-pub trait Store: AccountStore + TaskStore + CategoryStore + SyncStore + Send + Sync + 'static {
+pub trait Store: AccountStore + LimitStore + TaskStore + CategoryStore + SyncStore + Send + Sync + 'static {
     /// A trivial query: is the database there?
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The fail-fast state of a networked database (PostgreSQL); `None` for the embedded one,
+    /// whose file cannot go away like a server (a locked file is a busy timeout, not an outage).
+    fn breaker(&self) -> Option<&breaker::Breaker> {
+        None
+    }
+
+    /// Connections of the pool: (in use, idle).
+    fn pool_connections(&self) -> (u32, u32);
 
     /// Applies every pending migration (safe to call from several instances at once).
     async fn migrate_up(&self) -> StoreResult<()>;
@@ -454,7 +480,9 @@ pub const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Connects to the configured database (creating the SQLite file if needed).
 pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     match &config.database {
-        Database::Postgres(options) => Ok(Arc::new(postgres::PgStore::connect(options, config).await?)),
+        Database::Postgres(options) => Ok(Arc::new(
+            postgres::PgStore::connect(options, config.database_direct.as_deref(), config).await?,
+        )),
         Database::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::connect(path, config).await?)),
     }
 }
