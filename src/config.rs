@@ -56,8 +56,16 @@ impl fmt::Debug for Secret {
 /// The database the server talks to.
 #[derive(Debug, Clone)]
 pub enum Database {
-    Postgres(Box<PgConnectOptions>),
+    Postgres(Box<PgTarget>),
     Sqlite(PathBuf),
+}
+
+/// A PostgreSQL server, or a pooler in front of one.
+#[derive(Debug, Clone)]
+pub struct PgTarget {
+    pub options: PgConnectOptions,
+    /// `pgbouncer=true`: a pooler that cannot carry named prepared statements.
+    pub unnamed_statements: bool,
 }
 
 /// Where the HS256 secret comes from.
@@ -226,7 +234,7 @@ impl Config {
         let database_direct = match (get("DATABASE_DIRECT_URL"), &database) {
             (None, _) => None,
             (Some(url), Database::Postgres(_)) => match parse_database_url(&url) {
-                Ok(Database::Postgres(options)) => Some(options),
+                Ok(Database::Postgres(target)) => Some(Box::new(target.options)),
                 Ok(Database::Sqlite(_)) => {
                     return Err(ConfigError::new("DATABASE_DIRECT_URL", "must be a PostgreSQL URL"))
                 }
@@ -408,9 +416,13 @@ pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
             let mut options = PgConnectOptions::from_str(clean.as_str())
                 .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
             if pgbouncer {
+                // Nothing to cache: every statement is sent unnamed (see store::postgres::db).
                 options = options.statement_cache_capacity(0);
             }
-            Ok(Database::Postgres(Box::new(options)))
+            Ok(Database::Postgres(Box::new(PgTarget {
+                options,
+                unnamed_statements: pgbouncer,
+            })))
         }
         other => Err(bad(&format!(
             "unsupported scheme {other:?} (expected postgres:// or sqlite://)"
@@ -431,7 +443,7 @@ mod tests {
 
     fn pg(url: &str) -> PgConnectOptions {
         match parse_database_url(url).unwrap() {
-            Database::Postgres(o) => *o,
+            Database::Postgres(target) => target.options,
             other => panic!("expected PostgreSQL, got {other:?}"),
         }
     }

@@ -480,8 +480,8 @@ pub const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Connects to the configured database (creating the SQLite file if needed).
 pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     match &config.database {
-        Database::Postgres(options) => Ok(Arc::new(
-            postgres::PgStore::connect(options, config.database_direct.as_deref(), config).await?,
+        Database::Postgres(target) => Ok(Arc::new(
+            postgres::PgStore::connect(target, config.database_direct.as_deref(), config).await?,
         )),
         Database::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::connect(path, config).await?)),
     }

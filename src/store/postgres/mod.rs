@@ -3,6 +3,7 @@
 
 mod accounts;
 mod categories;
+mod db;
 mod limits;
 mod sync;
 mod tasks;
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use super::breaker::{self, Breaker};
 use super::migrations::{self, MigrationState};
 use super::{Expected, Store, StoreError, StoreResult, Versioned};
-use crate::config::Config;
+use crate::config::{Config, PgTarget};
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
 use crate::domain::task::{Priority, Task, TaskQuery};
@@ -46,7 +47,7 @@ macro_rules! category_columns {
 use {account_columns, category_columns, task_columns};
 
 pub struct PgStore {
-    pool: PgPool,
+    pool: db::Db,
     breaker: Arc<Breaker>,
     /// `DATABASE_DIRECT_URL`: what needs a session of its own (the migration lock) when the pool
     /// goes through a transaction-mode pooler.
@@ -75,11 +76,8 @@ async fn connect_once(options: &PgConnectOptions, timeout: std::time::Duration) 
 }
 
 impl PgStore {
-    pub async fn connect(
-        options: &PgConnectOptions,
-        direct: Option<&PgConnectOptions>,
-        config: &Config,
-    ) -> StoreResult<Self> {
+    pub async fn connect(target: &PgTarget, direct: Option<&PgConnectOptions>, config: &Config) -> StoreResult<Self> {
+        let options = &target.options;
         let _ = connect_once(options, config.db_acquire_timeout).await?.close().await;
         if let Some(direct) = direct {
             let _ = connect_once(direct, config.db_acquire_timeout).await?.close().await;
@@ -101,7 +99,7 @@ impl PgStore {
             config.db_acquire_timeout,
         );
         Ok(Self {
-            pool,
+            pool: db::Db::new(pool, target.unnamed_statements),
             breaker,
             direct: direct.cloned(),
             limits: Limits {
@@ -122,12 +120,17 @@ impl PgStore {
                     .connect_with(direct.clone())
                     .await?,
             )),
+            // The migrator prepares named statements and holds a session lock: a pooler that
+            // carries neither cannot host it.
+            None if self.pool.unnamed() => Err(StoreError::Other(
+                "migrations need DATABASE_DIRECT_URL when DATABASE_URL has pgbouncer=true".to_owned(),
+            )),
             None => Ok(None),
         }
     }
 
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        self.pool.pool()
     }
 }
 
@@ -295,13 +298,13 @@ impl Store for PgStore {
     }
 
     fn pool_connections(&self) -> (u32, u32) {
-        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
-        (self.pool.size().saturating_sub(idle), idle)
+        let idle = u32::try_from(self.pool().num_idle()).unwrap_or(u32::MAX);
+        (self.pool().size().saturating_sub(idle), idle)
     }
 
     async fn migrate_up(&self) -> StoreResult<()> {
         let direct = self.migration_pool().await?;
-        let result = migrations::up(&migrations::POSTGRES, direct.as_ref().unwrap_or(&self.pool)).await;
+        let result = migrations::up(&migrations::POSTGRES, direct.as_ref().unwrap_or(self.pool())).await;
         if let Some(direct) = direct {
             direct.close().await;
         }
@@ -311,7 +314,7 @@ impl Store for PgStore {
     async fn migrate_down(&self, steps: usize) -> StoreResult<()> {
         let target = migrations::down_target(&self.migration_status().await?, steps);
         let direct = self.migration_pool().await?;
-        let result = migrations::down(&migrations::POSTGRES, direct.as_ref().unwrap_or(&self.pool), target).await;
+        let result = migrations::down(&migrations::POSTGRES, direct.as_ref().unwrap_or(self.pool()), target).await;
         if let Some(direct) = direct {
             direct.close().await;
         }
@@ -321,7 +324,7 @@ impl Store for PgStore {
     async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
         let direct = self.migration_pool().await?;
         let result = async {
-            let mut conn = direct.as_ref().unwrap_or(&self.pool).acquire().await?;
+            let mut conn = direct.as_ref().unwrap_or(self.pool()).acquire().await?;
             migrations::status(&migrations::POSTGRES, &mut *conn).await
         }
         .await;
@@ -332,6 +335,6 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
-        self.pool.close().await;
+        self.pool().close().await;
     }
 }
