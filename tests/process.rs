@@ -136,11 +136,33 @@ impl Db {
         }
     }
 
+    /// How a server reaches it: for PostgreSQL through the pooler when the suite runs through one.
     fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("DATABASE_URL".to_owned(), self.url()),
-            ("BETTER_AUTH_SECRET".to_owned(), SECRET.to_owned()),
-        ]
+        let mut env = match self {
+            Db::Sqlite(_) => vec![("DATABASE_URL".to_owned(), self.url())],
+            Db::Postgres(_) => database_vars(&self.url()),
+        };
+        env.push(("BETTER_AUTH_SECRET".to_owned(), SECRET.to_owned()));
+        env
+    }
+
+    /// Every migration of this backend, in order: (version, name). PostgreSQL alone counts
+    /// brute-force limits in the database.
+    fn migrations(&self) -> Vec<(i64, &'static str)> {
+        let mut all = vec![(1, "users"), (2, "tasks and categories"), (3, "sync and idempotency")];
+        if matches!(self, Db::Postgres(_)) {
+            all.push((5, "shared rate limits"));
+        }
+        all
+    }
+
+    /// The application's tables once every migration is applied.
+    fn app_tables(&self) -> Vec<&'static str> {
+        let mut tables = APP_TABLES.to_vec();
+        if matches!(self, Db::Postgres(_)) {
+            tables.insert(3, "rate_limit_events");
+        }
+        tables
     }
 
     /// Which of the application's tables exist, sorted.
@@ -151,7 +173,7 @@ impl Db {
                     .await
                     .expect("open SQLite");
                 let names: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys') ORDER BY name",
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limit_events') ORDER BY name",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -163,7 +185,7 @@ impl Db {
                 let mut conn = admin_connection(&db.url).await.expect("connect to the test database");
                 let names: Vec<String> = sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys') ORDER BY 1",
+                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limit_events') ORDER BY 1",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -203,6 +225,26 @@ impl Db {
 }
 
 const APP_TABLES: [&str; 5] = ["categories", "deletions", "idempotency_keys", "tasks", "users"];
+
+/// `TEST_PGBOUNCER_URL`, when the suite runs through a pooler (see tests/common/mod.rs).
+fn pgbouncer_url() -> Option<String> {
+    std::env::var("TEST_PGBOUNCER_URL").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// `DATABASE_URL` (and `DATABASE_DIRECT_URL`) for a database on the test server.
+fn database_vars(direct: &str) -> Vec<(String, String)> {
+    let Some(pooler) = pgbouncer_url() else {
+        return vec![("DATABASE_URL".to_owned(), direct.to_owned())];
+    };
+    let direct_url = url::Url::parse(direct).expect("database URL");
+    let mut pooled = url::Url::parse(&pooler).expect("TEST_PGBOUNCER_URL is a URL");
+    pooled.set_path(direct_url.path());
+    pooled.set_query(Some("pgbouncer=true"));
+    vec![
+        ("DATABASE_URL".to_owned(), pooled.to_string()),
+        ("DATABASE_DIRECT_URL".to_owned(), direct.to_owned()),
+    ]
+}
 
 // ---------------------------------------------------------------------------------------------
 // Processes: every child gets a clean environment, a temp working directory, and is killed on drop.
@@ -370,14 +412,20 @@ fn migration_lines(stdout: &str) -> Vec<(i64, String, String)> {
         .collect()
 }
 
+/// Asserts `migrate` output: the first `applied` of the backend's migrations applied, the rest
+/// pending.
 #[track_caller]
-fn assert_migrations(out: &Output, states: [&str; 3]) {
+fn assert_migrations(out: &Output, db: &Db, applied: usize) {
     out.assert_success("migrate");
-    let expected = vec![
-        (1, states[0].to_owned(), "users".to_owned()),
-        (2, states[1].to_owned(), "tasks and categories".to_owned()),
-        (3, states[2].to_owned(), "sync and idempotency".to_owned()),
-    ];
+    let expected: Vec<(i64, String, String)> = db
+        .migrations()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (version, name))| {
+            let state = if i < applied { "applied" } else { "pending" };
+            (version, state.to_owned(), name.to_owned())
+        })
+        .collect();
     assert_eq!(
         migration_lines(&out.stdout),
         expected,
@@ -818,60 +866,45 @@ async fn postgres_write_survives_kill_9() {
 
 async fn migrate_cli_round_trips(dir: &Path, db: &Db) {
     let env = db.env();
+    let all = db.migrations().len();
+    let recorded: Vec<(i64, bool)> = db.migrations().iter().map(|(v, _)| (*v, true)).collect();
     let out = run_cli(dir, &env, &["migrate", "status"]);
-    assert_migrations(&out, ["pending", "pending", "pending"]);
+    assert_migrations(&out, db, 0);
     assert_eq!(db.tables().await, Vec::<String>::new(), "status applies nothing");
 
     let out = run_cli(dir, &env, &["migrate", "up"]);
-    assert_migrations(&out, ["applied", "applied", "applied"]);
+    assert_migrations(&out, db, all);
     assert!(out.stdout.contains("migrations applied"), "{}", out.stdout);
-    assert_eq!(db.tables().await, APP_TABLES);
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "status"]),
-        ["applied", "applied", "applied"],
-    );
+    assert_eq!(db.tables().await, db.app_tables());
+    assert_migrations(&run_cli(dir, &env, &["migrate", "status"]), db, all);
 
     // Up again is a no-op.
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied"],
-    );
+    assert_migrations(&run_cli(dir, &env, &["migrate", "up"]), db, all);
 
     // Down with no count reverts the last one only.
     let out = run_cli(dir, &env, &["migrate", "down"]);
-    assert_migrations(&out, ["applied", "applied", "pending"]);
-    assert_eq!(db.tables().await, ["categories", "tasks", "users"]);
+    assert_migrations(&out, db, all - 1);
+    let without_last: Vec<&str> = match db {
+        Db::Sqlite(_) => vec!["categories", "tasks", "users"],
+        Db::Postgres(_) => APP_TABLES.to_vec(),
+    };
+    assert_eq!(db.tables().await, without_last);
 
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied"],
-    );
-    let out = run_cli(dir, &env, &["migrate", "down", "3"]);
-    assert_migrations(&out, ["pending", "pending", "pending"]);
+    assert_migrations(&run_cli(dir, &env, &["migrate", "up"]), db, all);
+    let out = run_cli(dir, &env, &["migrate", "down", &all.to_string()]);
+    assert_migrations(&out, db, 0);
     assert!(out.stdout.contains("reverted"), "{}", out.stdout);
-    assert_eq!(db.tables().await, Vec::<String>::new(), "down 3 drops every table");
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "status"]),
-        ["pending", "pending", "pending"],
-    );
+    assert_eq!(db.tables().await, Vec::<String>::new(), "down {all} drops every table");
+    assert_migrations(&run_cli(dir, &env, &["migrate", "status"]), db, 0);
 
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied"],
-    );
-    assert_eq!(db.tables().await, APP_TABLES);
-    assert_eq!(db.migration_rows().await, vec![(1, true), (2, true), (3, true)]);
+    assert_migrations(&run_cli(dir, &env, &["migrate", "up"]), db, all);
+    assert_eq!(db.tables().await, db.app_tables());
+    assert_eq!(db.migration_rows().await, recorded);
 
     // A server on the re-applied schema works.
-    let server = start_server(
-        dir,
-        &vars(&[
-            ("DATABASE_URL", &db.url()),
-            ("BETTER_AUTH_SECRET", SECRET),
-            ("AUTO_MIGRATE", "false"),
-        ]),
-    )
-    .await;
+    let mut server_env = env.clone();
+    server_env.push(("AUTO_MIGRATE".to_owned(), "false".to_owned()));
+    let server = start_server(dir, &server_env).await;
     let (user_id, token) = server.signup("migrated@example.com").await;
     server.create_task(&user_id, &token, "After a round trip").await;
 }
@@ -903,15 +936,12 @@ async fn postgres_two_concurrent_migrate_up_apply_the_schema_once() {
         finish(a, Duration::from_secs(60), started),
         finish(b, Duration::from_secs(60), started),
     ] {
-        assert_migrations(&out, ["applied", "applied", "applied"]);
+        assert_migrations(&out, &db, db.migrations().len());
         assert_no_panic(&out);
     }
-    assert_eq!(
-        db.migration_rows().await,
-        vec![(1, true), (2, true), (3, true)],
-        "each migration recorded once"
-    );
-    assert_eq!(db.tables().await, APP_TABLES);
+    let recorded: Vec<(i64, bool)> = db.migrations().iter().map(|(v, _)| (*v, true)).collect();
+    assert_eq!(db.migration_rows().await, recorded, "each migration recorded once");
+    assert_eq!(db.tables().await, db.app_tables());
 }
 
 // ---------------------------------------------------------------------------------------------

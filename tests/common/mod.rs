@@ -2,7 +2,9 @@
 //!
 //! PostgreSQL tests take their server from `TEST_DATABASE_URL` (default: the local server) and
 //! create a database of their own. When none is reachable they print a skip line and pass, unless
-//! `REQUIRE_POSTGRES=1`, when they fail.
+//! `REQUIRE_POSTGRES=1`, when they fail. With `TEST_PGBOUNCER_URL` (a PgBouncer in transaction
+//! mode in front of that server) the server under test reaches its database through the pooler,
+//! with `pgbouncer=true`, and gets the server itself as `DATABASE_DIRECT_URL`.
 
 #![allow(dead_code)]
 
@@ -62,6 +64,27 @@ pub async fn fresh_postgres_database() -> Option<(String, String)> {
     Some((name, url.to_string()))
 }
 
+/// `TEST_PGBOUNCER_URL`, when the suite runs through a pooler.
+fn pgbouncer_url() -> Option<String> {
+    std::env::var("TEST_PGBOUNCER_URL").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// The configuration that points a server at `direct` (a database URL on the test server):
+/// through the pooler when there is one.
+pub fn database_vars(direct: &str) -> Vec<(String, String)> {
+    let Some(pooler) = pgbouncer_url() else {
+        return vec![("DATABASE_URL".to_owned(), direct.to_owned())];
+    };
+    let direct_url = url::Url::parse(direct).expect("database URL");
+    let mut pooled = url::Url::parse(&pooler).expect("TEST_PGBOUNCER_URL is a URL");
+    pooled.set_path(direct_url.path());
+    pooled.set_query(Some("pgbouncer=true"));
+    vec![
+        ("DATABASE_URL".to_owned(), pooled.to_string()),
+        ("DATABASE_DIRECT_URL".to_owned(), direct.to_owned()),
+    ]
+}
+
 pub async fn drop_postgres_database(name: &str) {
     if let Ok(mut conn) = PgConnection::connect(&admin_url()).await {
         let _ = conn
@@ -77,6 +100,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub state: Arc<AppState>,
+    /// The database itself (for PostgreSQL: on the test server, never through a pooler).
     pub database_url: String,
     /// The extra configuration variables it was started with.
     vars: Vec<(String, String)>,
@@ -146,6 +170,9 @@ impl TestApp {
             ("DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
             ("RATE_LIMIT_SIGNUP_PER_MINUTE".to_owned(), "0".to_owned()),
         ]);
+        if backend == Backend::Postgres {
+            map.extend(database_vars(&database_url));
+        }
         map.extend(vars.iter().cloned());
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration");
         let store = store::connect(&config).await.expect("connect to the test database");
