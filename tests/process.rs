@@ -160,7 +160,7 @@ impl Db {
     fn app_tables(&self) -> Vec<&'static str> {
         let mut tables = APP_TABLES.to_vec();
         if matches!(self, Db::Postgres(_)) {
-            tables.insert(3, "rate_limit_events");
+            tables.insert(3, "rate_limits");
         }
         tables
     }
@@ -173,7 +173,7 @@ impl Db {
                     .await
                     .expect("open SQLite");
                 let names: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limit_events') ORDER BY name",
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits') ORDER BY name",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -185,7 +185,7 @@ impl Db {
                 let mut conn = admin_connection(&db.url).await.expect("connect to the test database");
                 let names: Vec<String> = sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limit_events') ORDER BY 1",
+                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits') ORDER BY 1",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -228,7 +228,9 @@ const APP_TABLES: [&str; 5] = ["categories", "deletions", "idempotency_keys", "t
 
 /// `TEST_PGBOUNCER_URL`, when the suite runs through a pooler (see tests/common/mod.rs).
 fn pgbouncer_url() -> Option<String> {
-    std::env::var("TEST_PGBOUNCER_URL").ok().filter(|u| !u.trim().is_empty())
+    std::env::var("TEST_PGBOUNCER_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// `DATABASE_URL` (and `DATABASE_DIRECT_URL`) for a database on the test server.

@@ -1,1 +1,1 @@
-DROP TABLE rate_limit_events;
+DROP TABLE rate_limits;

@@ -158,17 +158,24 @@ pub async fn login(
     // Failures are counted per client and email; past the limit even the right password is
     // refused, so the limit reveals nothing.
     let key = format!("{}|{}", client_ip(&extensions), login.email);
-    let (account, limited) = state.store.login_account(&login.email, &key).await?;
-    if let Some(retry_after_secs) = limited {
+    let attempt = state.store.login_attempt(&login.email, &key).await?;
+    let counted = attempt.admission.map_err(|retry_after_secs| {
         crate::http::metrics::rate_limited("login");
-        return Err(ApiError::TooManyRequests { retry_after_secs });
-    }
-    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+        ApiError::TooManyRequests { retry_after_secs }
+    })?;
+    let hash = attempt.account.as_ref().and_then(|a| a.password_hash.clone());
     let verdict = state.passwords.verify(login.password.clone(), hash).await?;
-    let Some(account) = account.filter(|_| verdict.is_right()) else {
-        state.store.login_failed(&key).await?;
+    let Some(account) = attempt.account.filter(|_| verdict.is_right()) else {
+        // Counted already, as it was let through.
         return Err(ApiError::Unauthorized(INVALID_CREDENTIALS));
     };
+    // Successful logins do not count. Off the answer's path: the client need not wait for it.
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.release_login(&key, counted).await {
+            tracing::warn!(error = %e, "could not uncount a successful login");
+        }
+    });
     if !account.user.is_active {
         return Err(ApiError::Forbidden(ACCOUNT_DISABLED));
     }

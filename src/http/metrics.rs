@@ -69,8 +69,30 @@ fn describe() {
         "Requests refused by a brute-force limit (429), by limit"
     );
     metrics::describe_gauge!("taskapi_event_streams_open", "Open live event streams");
+    // Every series from the start, at zero: a rate over a series that appears late misses its
+    // first events.
     metrics::gauge!("taskapi_event_streams_open").set(0.0);
+    for kind in ["unavailable", "other"] {
+        metrics::counter!("taskapi_database_errors_total", "kind" => kind).absolute(0);
+    }
+    for reason in AUTH_FAILURE_REASONS {
+        metrics::counter!("taskapi_auth_failures_total", "reason" => *reason).absolute(0);
+    }
+    for limit in ["login", "signup"] {
+        metrics::counter!("taskapi_rate_limit_refusals_total", "limit" => limit).absolute(0);
+    }
 }
+
+/// The `reason` labels of `taskapi_auth_failures_total`.
+pub const AUTH_FAILURE_REASONS: &[&str] = &[
+    "missing",
+    "malformed",
+    "invalid_token",
+    "bad_credentials",
+    "wrong_password",
+    "account_disabled",
+    "other",
+];
 
 /// Drains histogram samples now and then, so memory stays bounded between scrapes.
 pub fn spawn_upkeep() -> Option<tokio::task::JoinHandle<()>> {

@@ -432,20 +432,31 @@ pub trait SyncStore {
 }
 
 /// Brute-force limits of SPEC §3. PostgreSQL counts in the database, shared by every instance
-/// (§12); SQLite counts in memory, per process. Each check is folded into a call the request makes
-/// anyway where it can, so a successful login costs no extra round trip.
+/// (§12); SQLite counts in memory, per process. An attempt is counted as it is let through, so
+/// concurrent attempts cannot overrun the limit; a successful login is released again.
 #[async_trait]
 pub trait LimitStore {
-    /// The account `email` names, and `Some(seconds to wait)` when `client` has used up its failed
-    /// logins.
-    async fn login_account(&self, email: &str, client: &str) -> StoreResult<(Option<Account>, Option<u64>)>;
-    /// Counts a failed login of `client`.
-    async fn login_failed(&self, client: &str) -> StoreResult<()>;
+    /// Lets a login attempt of `client` through (and counts it) or refuses it, together with the
+    /// account `email` names: one round trip.
+    async fn login_attempt(&self, email: &str, client: &str) -> StoreResult<LoginAttempt>;
+    /// The login succeeded: it does not count.
+    async fn release_login(&self, client: &str, attempt: CountedAttempt) -> StoreResult<()>;
     /// Counts a signup from `client`, unless it has used up its signups: `Some(seconds to wait)`.
     async fn admit_signup(&self, client: &str) -> StoreResult<Option<u64>>;
-    /// Forgets events older than the window.
+    /// Forgets keys whose attempts have all left the window.
     async fn purge_limits(&self) -> StoreResult<u64>;
 }
+
+/// What [`LimitStore::login_attempt`] found.
+pub struct LoginAttempt {
+    pub account: Option<Account>,
+    /// `Ok` with the counted attempt (released if the login succeeds), or `Err(seconds to wait)`.
+    pub admission: Result<CountedAttempt, u64>,
+}
+
+/// A counted attempt, as its backend identifies it (opaque elsewhere). `None`: no limit is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedAttempt(pub Option<i64>);
 
 /// The storage interface: named after what the application needs, one SQL statement (or one
 /// transaction) per call.

@@ -66,7 +66,9 @@ pub async fn fresh_postgres_database() -> Option<(String, String)> {
 
 /// `TEST_PGBOUNCER_URL`, when the suite runs through a pooler.
 fn pgbouncer_url() -> Option<String> {
-    std::env::var("TEST_PGBOUNCER_URL").ok().filter(|u| !u.trim().is_empty())
+    std::env::var("TEST_PGBOUNCER_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// The configuration that points a server at `direct` (a database URL on the test server):

@@ -1,32 +1,38 @@
 //! Brute-force limits on the embedded database: in memory, per process (one process owns the file
-//! in practice, and an SQLite write per failed login would queue behind every other writer).
+//! in practice, and an SQLite write per login attempt would queue behind every other writer).
 
 use async_trait::async_trait;
 
 use super::SqliteStore;
-use crate::domain::account::Account;
-use crate::store::{AccountStore, LimitStore, StoreResult};
+use crate::store::{AccountStore, CountedAttempt, LimitStore, LoginAttempt, StoreResult};
 
 #[async_trait]
 impl LimitStore for SqliteStore {
-    async fn login_account(&self, email: &str, client: &str) -> StoreResult<(Option<Account>, Option<u64>)> {
-        if let Err(wait) = self.limits.login.check(client) {
-            return Ok((None, Some(wait)));
-        }
-        Ok((self.account_by_email(email).await?, None))
+    async fn login_attempt(&self, email: &str, client: &str) -> StoreResult<LoginAttempt> {
+        let admission = match self.limits.login.try_count(client) {
+            Ok(ticket) => Ok(CountedAttempt(i64::try_from(ticket).ok())),
+            Err(wait) => {
+                return Ok(LoginAttempt {
+                    account: None,
+                    admission: Err(wait),
+                })
+            }
+        };
+        Ok(LoginAttempt {
+            account: self.account_by_email(email).await?,
+            admission,
+        })
     }
 
-    async fn login_failed(&self, client: &str) -> StoreResult<()> {
-        self.limits.login.record(client);
+    async fn release_login(&self, client: &str, attempt: CountedAttempt) -> StoreResult<()> {
+        if let Some(ticket) = attempt.0.and_then(|t| u64::try_from(t).ok()) {
+            self.limits.login.release(client, ticket);
+        }
         Ok(())
     }
 
     async fn admit_signup(&self, client: &str) -> StoreResult<Option<u64>> {
-        if let Err(wait) = self.limits.signup.check(client) {
-            return Ok(Some(wait));
-        }
-        self.limits.signup.record(client);
-        Ok(None)
+        Ok(self.limits.signup.try_count(client).err())
     }
 
     async fn purge_limits(&self) -> StoreResult<u64> {
