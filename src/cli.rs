@@ -156,9 +156,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 async fn connect(config: &Config) -> Result<Arc<dyn Store>, Failure> {
-    store::connect(config).await.map_err(|e| {
-        let variable = "DATABASE_URL";
-        fail(format!("{variable}: cannot connect to the database ({e})"), 2)
+    store::connect(config).await.map_err(|e| match e {
+        // Names the variable, host and port already.
+        StoreError::Unreachable(what) => fail(what, 2),
+        other => fail(format!("DATABASE_URL: cannot connect to the database ({other})"), 2),
     })
 }
 

@@ -172,7 +172,7 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(cause) => {
+            StoreError::Unavailable(cause) | StoreError::Unreachable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 crate::http::metrics::database_error("unavailable");
                 Self::Unavailable

@@ -24,6 +24,9 @@ pub mod sqlite;
 pub enum StoreError {
     /// The database cannot be reached or no connection was free in time: 503.
     Unavailable(String),
+    /// The configured server did not take a connection at start: says which variable, host and
+    /// port (never the password).
+    Unreachable(String),
     EmailTaken,
     CategoryNameTaken,
     /// A task named a category that is not its owner's.
@@ -37,6 +40,7 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Unavailable(cause) => write!(f, "database unavailable: {cause}"),
+            Self::Unreachable(what) => f.write_str(what),
             Self::EmailTaken => f.write_str("email already registered"),
             Self::CategoryNameTaken => f.write_str("category already exists"),
             Self::UnknownCategory => f.write_str("category not found"),

@@ -64,8 +64,12 @@ struct Limits {
 
 /// One connection, or an error that names where it was tried (never the password): the pool would
 /// only report a timeout, this says why (refused, unknown host, bad password, no such database).
-async fn connect_once(options: &PgConnectOptions, timeout: std::time::Duration) -> StoreResult<PgConnection> {
-    let place = format!("{}:{}", options.get_host(), options.get_port());
+async fn connect_once(
+    what: &str,
+    options: &PgConnectOptions,
+    timeout: std::time::Duration,
+) -> StoreResult<PgConnection> {
+    let place = format!("{what} at {}:{}", options.get_host(), options.get_port());
     match tokio::time::timeout(timeout, PgConnection::connect_with(options)).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(StoreError::Unavailable(format!("{place}: {e}"))),
@@ -78,9 +82,15 @@ async fn connect_once(options: &PgConnectOptions, timeout: std::time::Duration) 
 impl PgStore {
     pub async fn connect(target: &PgTarget, direct: Option<&PgConnectOptions>, config: &Config) -> StoreResult<Self> {
         let options = &target.options;
-        let _ = connect_once(options, config.db_acquire_timeout).await?.close().await;
+        let _ = connect_once("DATABASE_URL", options, config.db_acquire_timeout)
+            .await?
+            .close()
+            .await;
         if let Some(direct) = direct {
-            let _ = connect_once(direct, config.db_acquire_timeout).await?.close().await;
+            let _ = connect_once("DATABASE_DIRECT_URL", direct, config.db_acquire_timeout)
+                .await?
+                .close()
+                .await;
         }
         let pool = PgPoolOptions::new()
             .max_connections(config.db_max_connections)
