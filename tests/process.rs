@@ -32,12 +32,15 @@ fn postgres_required() -> bool {
     std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v.trim() == "1")
 }
 
-/// Prints a skip line past the test harness's capture, or fails when PostgreSQL is required.
+#[path = "common/skip.rs"]
+mod skipped;
+
+/// Counts a skipped test (reported after the summary), or fails when PostgreSQL is required.
 fn skip(reason: &str) {
     if postgres_required() {
         panic!("REQUIRE_POSTGRES=1, but {reason}");
     }
-    let _ = writeln!(std::io::stderr(), "skipped: PostgreSQL not reachable ({reason})");
+    skipped::record(reason);
 }
 
 fn admin_url() -> String {

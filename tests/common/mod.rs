@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod skip;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +40,19 @@ fn postgres_required() -> bool {
     std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
 }
 
+/// The URL for messages: a password never shows up in the output.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "TEST_DATABASE_URL".to_owned(),
+    }
+}
+
 /// A fresh PostgreSQL database, or `None` (skip) when no server is reachable.
 pub async fn fresh_postgres_database() -> Option<(String, String)> {
     let admin = admin_url();
@@ -45,15 +60,27 @@ pub async fn fresh_postgres_database() -> Option<(String, String)> {
     let mut conn = match connect {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) if !postgres_required() => {
-            eprintln!("skipped: PostgreSQL not reachable at {admin} ({e})");
+            skip::record(&format!(
+                "PostgreSQL not reachable at {} ({e})",
+                without_password(&admin)
+            ));
             return None;
         }
         Err(_) if !postgres_required() => {
-            eprintln!("skipped: PostgreSQL not reachable at {admin} (timed out)");
+            skip::record(&format!(
+                "PostgreSQL not reachable at {} (timed out)",
+                without_password(&admin)
+            ));
             return None;
         }
-        Ok(Err(e)) => panic!("REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {admin}: {e}"),
-        Err(_) => panic!("REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {admin}: timed out"),
+        Ok(Err(e)) => panic!(
+            "REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {}: {e}",
+            without_password(&admin)
+        ),
+        Err(_) => panic!(
+            "REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {}: timed out",
+            without_password(&admin)
+        ),
     };
     let name = format!("taskapi_test_{}", uuid::Uuid::new_v4().simple());
     conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
