@@ -175,10 +175,9 @@ pub async fn serve(
 /// How often expired idempotency keys and old tombstones are removed.
 const UPKEEP_EVERY: Duration = Duration::from_secs(600);
 
-/// Removes expired idempotency keys, tombstones older than the sync retention and rate-limit
-/// events past their window, now and then
-/// every [`UPKEEP_EVERY`], until the returned task is aborted. Several instances doing it at once
-/// is harmless.
+/// Removes expired idempotency keys, tombstones older than the sync retention and rate-limit keys
+/// whose attempts have all left the window, now and then every [`UPKEEP_EVERY`], until the
+/// returned task is aborted. Several instances doing it at once is harmless.
 pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(UPKEEP_EVERY);
@@ -194,7 +193,7 @@ pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                 Err(e) => tracing::warn!(error = %e, "purge of expired idempotency keys and tombstones failed"),
             }
             if let Err(e) = state.store.purge_limits().await {
-                tracing::warn!(error = %e, "purge of old rate-limit events failed");
+                tracing::warn!(error = %e, "purge of old rate-limit keys failed");
             }
         }
     })

@@ -479,3 +479,39 @@ async fn sqlite_has_no_breaker() {
     );
     app.stop().await;
 }
+
+/// A write lock held elsewhere on the embedded file is contention, not an outage: reads and
+/// readiness go on, a write waits the busy timeout and then answers 503, and works once the lock
+/// is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_locked_file_is_not_an_outage() {
+    use sqlx::{Connection, Executor};
+    let app = start(Backend::Sqlite, &[]).await.expect("app");
+    let user = app.signup("locked@example.com").await;
+    let path = format!("/api/{}/tasks", user.id);
+    app.create_task(&user, json!({"title": "before the lock"})).await;
+
+    let mut other = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+    other.execute("BEGIN IMMEDIATE").await.unwrap();
+    let (status, list) = status_json(app.as_user(&user, Method::GET, &path).send().await.unwrap()).await;
+    assert_eq!(status, 200, "reads go on beside a writer: {list}");
+    let started = Instant::now();
+    let (status, _) = status_json(app.request(Method::GET, "/health/ready").send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let (status, body) = status_json(
+        app.as_user(&user, Method::POST, &path)
+            .json(&json!({"title": "while locked"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["detail"].is_string());
+
+    other.execute("ROLLBACK").await.unwrap();
+    let _ = other.close().await;
+    app.create_task(&user, json!({"title": "after the lock"})).await;
+    app.stop().await;
+}
