@@ -185,6 +185,7 @@ impl From<StoreError> for ApiError {
                 "category_not_found",
             )),
             // The key's claim was taken over while this request ran: another copy of it is running.
+            StoreError::Invalid(error) => Self::field(error),
             StoreError::ClaimLost => Self::Conflict(crate::http::idempotency::IN_PROGRESS),
             StoreError::Other(cause) => {
                 crate::http::metrics::database_error("other");

@@ -79,6 +79,7 @@ async fn migrations_round_trip(app: &TestApp) {
         (1, "users", true),
         (2, "tasks and categories", true),
         (3, "sync and idempotency", true),
+        (4, "tags subtasks recurrence", true),
     ];
     // PostgreSQL alone counts brute-force limits in the database.
     if app.backend == Backend::Postgres {
@@ -144,7 +145,9 @@ async fn list_queries_use_an_index(app: &TestApp) {
     for (query, index) in [
         ("SELECT id, (SELECT count(*) FROM tasks WHERE user_id = 'u') FROM tasks WHERE user_id = 'u' ORDER BY created_at DESC, id DESC LIMIT 20", "tasks_user_"),
         ("SELECT id, (SELECT count(*) FROM tasks WHERE user_id = 'u' AND completed = false) FROM tasks WHERE user_id = 'u' AND completed = false ORDER BY created_at DESC, id DESC LIMIT 20", "tasks_user_"),
-        ("SELECT id FROM tasks WHERE id = '00000000-0000-0000-0000-000000000000' AND user_id = 'u'", "tasks_pkey"),
+        ("SELECT id FROM tasks WHERE id = '00000000-0000-0000-0000-000000000000' AND user_id = 'u'", "tasks_"),
+        ("SELECT task_id FROM task_tags WHERE user_id = 'u' AND tag_key = 'k'", "task_tags_user_key_idx"),
+        ("SELECT id FROM tasks WHERE parent_id = '00000000-0000-0000-0000-000000000000' AND user_id = 'u'", "tasks_"),
         ("SELECT id FROM categories WHERE user_id = 'u' ORDER BY name_key, id", "categories_user_name_key"),
         ("SELECT id FROM users WHERE lower(email) = lower('a@b.co')", "users_email_key"),
     ] {

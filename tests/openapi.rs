@@ -29,6 +29,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/{user_id}/tasks/{id}", &["get", "put", "patch", "delete"]),
     ("/api/{user_id}/tasks/{id}/complete", &["patch"]),
     ("/api/{user_id}/sync", &["get"]),
+    ("/api/{user_id}/tags", &["get"]),
+    ("/api/{user_id}/tags/{name}", &["put", "delete"]),
     ("/api/{user_id}/categories", &["get", "post"]),
     ("/api/{user_id}/categories/{id}", &["get", "put", "patch", "delete"]),
     ("/", &["get"]),

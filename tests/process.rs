@@ -152,7 +152,12 @@ impl Db {
     /// Every migration of this backend, in order: (version, name). PostgreSQL alone counts
     /// brute-force limits in the database.
     fn migrations(&self) -> Vec<(i64, &'static str)> {
-        let mut all = vec![(1, "users"), (2, "tasks and categories"), (3, "sync and idempotency")];
+        let mut all = vec![
+            (1, "users"),
+            (2, "tasks and categories"),
+            (3, "sync and idempotency"),
+            (4, "tags subtasks recurrence"),
+        ];
         if matches!(self, Db::Postgres(_)) {
             all.push((5, "shared rate limits"));
         }
@@ -176,7 +181,7 @@ impl Db {
                     .await
                     .expect("open SQLite");
                 let names: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits') ORDER BY name",
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits', 'task_tags') ORDER BY name",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -188,7 +193,7 @@ impl Db {
                 let mut conn = admin_connection(&db.url).await.expect("connect to the test database");
                 let names: Vec<String> = sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits') ORDER BY 1",
+                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits', 'task_tags') ORDER BY 1",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -227,7 +232,14 @@ impl Db {
     }
 }
 
-const APP_TABLES: [&str; 5] = ["categories", "deletions", "idempotency_keys", "tasks", "users"];
+const APP_TABLES: [&str; 6] = [
+    "categories",
+    "deletions",
+    "idempotency_keys",
+    "task_tags",
+    "tasks",
+    "users",
+];
 
 /// `TEST_PGBOUNCER_URL`, when the suite runs through a pooler (see tests/common/mod.rs).
 fn pgbouncer_url() -> Option<String> {
@@ -918,7 +930,7 @@ async fn migrate_cli_round_trips(dir: &Path, db: &Db) {
     let out = run_cli(dir, &env, &["migrate", "down"]);
     assert_migrations(&out, db, all - 1);
     let without_last: Vec<&str> = match db {
-        Db::Sqlite(_) => vec!["categories", "tasks", "users"],
+        Db::Sqlite(_) => vec!["categories", "deletions", "idempotency_keys", "tasks", "users"],
         Db::Postgres(_) => APP_TABLES.to_vec(),
     };
     assert_eq!(db.tables().await, without_last);

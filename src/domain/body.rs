@@ -114,6 +114,36 @@ impl<'a> Fields<'a> {
         self.optional(name, parse)
     }
 
+    /// A field that may be left out or `null`, whose parser reports errors at its own `loc`s
+    /// (an object with fields of its own).
+    pub fn nested<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&'a Value) -> Result<T, Vec<FieldError>>,
+    ) -> Patch<T> {
+        match self.raw(name) {
+            Patch::Absent => Patch::Absent,
+            Patch::Null => Patch::Null,
+            Patch::Value(v) => match parse(v) {
+                Ok(t) => Patch::Value(t),
+                Err(errors) => {
+                    self.errors.extend(errors);
+                    Patch::Absent
+                }
+            },
+        }
+    }
+
+    /// No problem found so far.
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// A problem that involves several fields.
+    pub fn push(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
     fn null_not_allowed(&mut self, name: &'static str) {
         self.fail(name, "Input should not be null", "null_not_allowed");
     }

@@ -4,7 +4,9 @@
 pub mod account;
 pub mod body;
 pub mod category;
+pub mod recurrence;
 pub mod sync;
+pub mod tag;
 pub mod task;
 pub mod time;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use uuid::Uuid;
@@ -23,6 +23,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod service;
 pub mod sync;
+pub mod tags;
 pub mod tasks;
 pub mod webapp;
 
@@ -80,6 +81,8 @@ pub fn api_router() -> Router<Arc<AppState>> {
         )
         .route("/api/{user_id}/tasks/{id}/complete", patch(tasks::toggle))
         .route("/api/{user_id}/sync", get(sync::sync))
+        .route("/api/{user_id}/tags", get(tags::list))
+        .route("/api/{user_id}/tags/{name}", put(tags::rename).delete(tags::delete))
         .route(
             "/api/{user_id}/categories",
             get(categories::list).post(categories::create),

@@ -57,6 +57,9 @@ use crate::error::ApiError;
         crate::http::categories::patch,
         crate::http::categories::delete,
         crate::http::sync::sync,
+        crate::http::tags::list,
+        crate::http::tags::rename,
+        crate::http::tags::delete,
         crate::http::service::root,
         crate::http::service::health,
         crate::http::service::ready,
@@ -88,6 +91,7 @@ use crate::error::ApiError;
         (name = "auth", description = "Accounts and tokens"),
         (name = "tasks", description = "The caller's tasks"),
         (name = "categories", description = "The caller's categories"),
+        (name = "tags", description = "The caller's tags: every name on at least one task, renamed or deleted on all of them at once"),
         (name = "sync", description = "Delta sync: every change after a cursor, in the caller's change order"),
         (name = "service", description = "Service information, health and documentation"),
     )
@@ -398,6 +402,21 @@ pub struct TaskPath {
     pub id: Uuid,
 }
 
+/// `/api/{user_id}/tags/{name}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TagPath {
+    /// The caller's own user id: the token's subject.
+    #[param(min_length = 1, max_length = 255)]
+    pub user_id: String,
+    /// The tag's name, percent-encoded, matched ignoring case.
+    #[param(
+        max_length = 50,
+        pattern = "^[^,\\u0000-\\u001f\\u007f-\\u009f]*[^,\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^,\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
+    pub name: String,
+}
+
 /// `/api/{user_id}/categories/{id}`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -488,6 +507,12 @@ pub struct TaskListQuery {
     /// date never match.
     #[param(nullable = false, value_type = Option<String>, format = DateTime)]
     pub due_after: Option<String>,
+    /// Only tasks carrying this tag (ignoring case); repeat it for tasks carrying every one named.
+    #[param(nullable = false, style = Form, explode)]
+    pub tag: Option<Vec<String>>,
+    /// `null`: top-level tasks only; a task id: that task's subtasks. Left out: every task.
+    #[param(nullable = false, example = "null")]
+    pub parent_id: Option<String>,
     /// Order: a field, optionally prefixed `-` for descending. `due_date` puts tasks without one
     /// last both ways; `priority` ascending is low → medium → high; `title` ignores case. Ties are
     /// broken by id, so paging never repeats or skips a task.
@@ -586,6 +611,16 @@ pub struct TaskCreate {
     pub category_id: Option<Uuid>,
     #[schema(nullable = false, default = false)]
     pub completed: Option<bool>,
+    /// 0 to 20 tags, each at most 50 characters as sent, trimmed, not blank, without commas or
+    /// control characters; one per name ignoring case, spelled as the caller first spelled it.
+    /// `[]` clears; `null` is a 422.
+    #[schema(nullable = false, max_items = 20)]
+    pub tags: Option<Vec<TagName>>,
+    /// Makes this a subtask of another of the caller's top-level tasks (one level only).
+    pub parent_id: Option<Uuid>,
+    /// Makes the task recur; it needs a `due_date`.
+    #[schema(value_type = Option<RecurrenceInput>)]
+    pub recurrence: Option<RecurrenceInput>,
 }
 
 /// `PUT /api/{user_id}/tasks/{id}`: `title` is required; any other field left out is unchanged,
@@ -611,6 +646,16 @@ pub struct TaskReplace {
     pub category_id: Option<Uuid>,
     #[schema(nullable = false)]
     pub completed: Option<bool>,
+    /// 0 to 20 tags, each at most 50 characters as sent, trimmed, not blank, without commas or
+    /// control characters; one per name ignoring case, spelled as the caller first spelled it.
+    /// `[]` clears; `null` is a 422.
+    #[schema(nullable = false, max_items = 20)]
+    pub tags: Option<Vec<TagName>>,
+    /// Makes this a subtask of another of the caller's top-level tasks (one level only).
+    pub parent_id: Option<Uuid>,
+    /// Makes the task recur; it needs a `due_date`.
+    #[schema(value_type = Option<RecurrenceInput>)]
+    pub recurrence: Option<RecurrenceInput>,
 }
 
 /// `PATCH /api/{user_id}/tasks/{id}`: every field optional; one left out is unchanged, `null`
@@ -637,6 +682,77 @@ pub struct TaskPatch {
     pub category_id: Option<Uuid>,
     #[schema(nullable = false)]
     pub completed: Option<bool>,
+    /// 0 to 20 tags, each at most 50 characters as sent, trimmed, not blank, without commas or
+    /// control characters; one per name ignoring case, spelled as the caller first spelled it.
+    /// `[]` clears; `null` is a 422.
+    #[schema(nullable = false, max_items = 20)]
+    pub tags: Option<Vec<TagName>>,
+    /// Makes this a subtask of another of the caller's top-level tasks (one level only).
+    pub parent_id: Option<Uuid>,
+    /// Makes the task recur; it needs a `due_date`.
+    #[schema(value_type = Option<RecurrenceInput>)]
+    pub recurrence: Option<RecurrenceInput>,
+}
+
+/// A tag name's rule as a pattern: no commas, no control characters, not only white space.
+const TAG_PATTERN: &str = "^[^,\\u0000-\\u001f\\u007f-\\u009f]*[^,\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^,\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// One tag name: at most 50 characters as sent, trimmed, not blank, without commas or control
+/// characters.
+pub struct TagName;
+
+impl utoipa::PartialSchema for TagName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(50))
+            .pattern(Some(TAG_PATTERN))
+            .examples([json!("errands")])
+            .into()
+    }
+}
+
+impl ToSchema for TagName {}
+
+/// `recurrence` in a task body (§10). Completing the task moves its due date to the next
+/// occurrence instead of completing it, while one is left.
+#[derive(ToSchema)]
+#[schema(example = json!({"rule": "FREQ=WEEKLY;BYDAY=MO,WE", "basis": "due", "timezone": "Europe/Berlin"}))]
+pub struct RecurrenceInput {
+    /// An RFC 5545 RRULE value (an `RRULE:` prefix is accepted): `FREQ` DAILY, WEEKLY, MONTHLY or
+    /// YEARLY with any of `INTERVAL`, `COUNT`, `UNTIL`, `BYDAY` (ordinals such as `1MO`, `-1FR`
+    /// with MONTHLY/YEARLY), `BYMONTHDAY` (`-1` is the last day), `BYMONTH`, `BYSETPOS`, `WKST`.
+    /// Examples: `FREQ=DAILY`, `FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR`, `FREQ=MONTHLY;BYMONTHDAY=-1`,
+    /// `FREQ=MONTHLY;BYDAY=-1FR`, `FREQ=YEARLY;COUNT=5`, `FREQ=DAILY;INTERVAL=3`. Stored upper
+    /// case without the prefix; `UNTIL` is kept in UTC (a bare date means the end of that day in
+    /// `timezone`); `COUNT` is the occurrences left and goes down by one each time the task moves.
+    #[schema(pattern = "^[^\\u0000]*$", example = "FREQ=WEEKLY;BYDAY=MO,WE")]
+    pub rule: String,
+    /// `due` (default): the next due date keeps the series' cadence from the current due date,
+    /// skipping occurrences already past. `completion`: the series starts again on the day the
+    /// task is completed.
+    #[schema(nullable = false, inline, default = "due")]
+    pub basis: Option<crate::domain::recurrence::Basis>,
+    /// The IANA time zone whose wall-clock time occurrences keep across daylight-saving changes.
+    #[schema(
+        nullable = false,
+        default = "UTC",
+        example = "Europe/Berlin",
+        pattern = "^[^\\u0000]*$"
+    )]
+    pub timezone: Option<String>,
+}
+
+/// `PUT /api/{user_id}/tags/{name}`.
+#[derive(ToSchema)]
+#[schema(example = json!({"name": "Errands"}))]
+pub struct TagRename {
+    /// The new name; into a tag already in use, the two merge under that tag's spelling.
+    #[schema(
+        max_length = 50,
+        pattern = "^[^,\\u0000-\\u001f\\u007f-\\u009f]*[^,\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^,\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
+    pub name: String,
 }
 
 /// `POST /api/{user_id}/categories`.

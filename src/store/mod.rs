@@ -11,13 +11,25 @@ use uuid::Uuid;
 use crate::config::{Config, Database};
 use crate::domain::account::{Account, Email};
 use crate::domain::category::{Category, CategoryChanges, NewCategory};
+use crate::domain::recurrence::{Basis, Recurrence};
+use crate::domain::tag::{sort_tags, Tag};
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
+use crate::error::FieldError;
+
+/// SQL that is the same on both backends, as macros so that statements are `concat!`-ed at
+/// compile time. Defined before the backends' modules, which use them.
+macro_rules! tag_filter {
+    () => {
+        "SELECT 1 FROM task_tags WHERE task_tags.task_id = tasks.id AND task_tags.tag_key"
+    };
+}
 
 pub mod breaker;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
+pub mod task_write;
 
 /// What can go wrong in storage, in the terms handlers need.
 #[derive(Debug)]
@@ -33,6 +45,9 @@ pub enum StoreError {
     UnknownCategory,
     /// An idempotency claim was taken over before its request finished: nothing was written.
     ClaimLost,
+    /// The write breaks a rule that only the stored state could tell (a parent that is not the
+    /// owner's top-level task, …): 422, nothing written.
+    Invalid(FieldError),
     Other(String),
 }
 
@@ -45,6 +60,7 @@ impl std::fmt::Display for StoreError {
             Self::CategoryNameTaken => f.write_str("category already exists"),
             Self::UnknownCategory => f.write_str("category not found"),
             Self::ClaimLost => f.write_str("idempotency claim lost"),
+            Self::Invalid(e) => write!(f, "invalid: {}", e.msg),
             Self::Other(cause) => f.write_str(cause),
         }
     }
@@ -285,6 +301,29 @@ pub fn unchanged<T>(current: Option<Versioned<T>>, expected: Option<Expected<'_>
     }
 }
 
+/// Tags as both backends read them, sorted as tasks list them.
+fn sorted(mut tags: Vec<String>) -> Vec<String> {
+    sort_tags(&mut tags);
+    tags
+}
+
+/// A task's recurrence columns read back (the application wrote them, so they are whole).
+fn recurrence(rule: Option<String>, basis: Option<i16>, timezone: Option<String>) -> Option<Recurrence> {
+    rule.map(|rule| Recurrence {
+        rule,
+        basis: Basis::from_code(basis.unwrap_or_default()),
+        timezone: timezone.unwrap_or_else(|| "UTC".to_owned()),
+    })
+}
+
+/// A task's recurrence columns, to write.
+fn recurrence_columns(r: Option<&Recurrence>) -> (Option<&str>, Option<i16>, Option<&str>) {
+    match r {
+        Some(r) => (Some(r.rule.as_str()), Some(r.basis.code()), Some(r.timezone.as_str())),
+        None => (None, None, None),
+    }
+}
+
 /// A 2xx answer kept for an `Idempotency-Key`, replayed byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -319,6 +358,14 @@ pub struct Remember<'a, T> {
     pub claim: &'a KeyClaim,
     pub render: &'a (dyn Fn(&T) -> StoredResponse + Send + Sync),
 }
+
+impl<T> Clone for Remember<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Remember<'_, T> {}
 
 /// Accounts: local and external identities.
 #[async_trait]
@@ -412,6 +459,19 @@ pub trait CategoryStore {
     ) -> StoreResult<Written<()>>;
 }
 
+/// Tags: there is no tag without a task carrying it. Renames and deletions change every task that
+/// carried the tag (one change number for all of them).
+#[async_trait]
+pub trait TagStore {
+    /// The owner's tags in use, by name ignoring case, with how many tasks carry each.
+    async fn tags(&self, user_id: &str) -> StoreResult<Vec<Tag>>;
+    /// Renames the tag `from` (a key) to `to` on every task; into a tag already in use, the two
+    /// merge under that tag's spelling. `None` if no task carries `from`.
+    async fn rename_tag(&self, user_id: &str, from: &str, to: &str, now: Timestamp) -> StoreResult<Option<Tag>>;
+    /// Takes the tag (a key) off every task; `false` if no task carried it.
+    async fn delete_tag(&self, user_id: &str, key: &str, now: Timestamp) -> StoreResult<bool>;
+}
+
 /// Change order, delta sync, idempotency keys and their upkeep.
 #[async_trait]
 pub trait SyncStore {
@@ -465,7 +525,9 @@ pub struct CountedAttempt(pub Option<i64>);
 /// The storage interface: named after what the application needs, one SQL statement (or one
 /// transaction) per call.
 #[async_trait]
-pub trait Store: AccountStore + LimitStore + TaskStore + CategoryStore + SyncStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + LimitStore + TaskStore + CategoryStore + TagStore + SyncStore + Send + Sync + 'static
+{
     /// A trivial query: is the database there?
     async fn ping(&self) -> StoreResult<()>;
 

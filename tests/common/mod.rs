@@ -289,6 +289,15 @@ impl TestApp {
         res.json().await.expect("task body")
     }
 
+    /// A request as `user`, with an optional JSON body: its status and JSON body.
+    pub async fn call(&self, user: &TestUser, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.as_user(user, method, path);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        status_json(req.send().await.expect("request")).await
+    }
+
     pub async fn create_category(&self, user: &TestUser, name: &str) -> Value {
         let res = self
             .as_user(user, Method::POST, &format!("/api/{}/categories", user.id))
@@ -299,6 +308,16 @@ impl TestApp {
         assert_eq!(res.status(), 201, "create category {name}");
         res.json().await.expect("category body")
     }
+}
+
+/// `/api/{user_id}/tasks`.
+pub fn tasks_url(user: &TestUser) -> String {
+    format!("/api/{}/tasks", user.id)
+}
+
+/// `/api/{user_id}/tasks/{id}` of a task as the API returned it.
+pub fn task_url(user: &TestUser, task: &Value) -> String {
+    format!("/api/{}/tasks/{}", user.id, task["id"].as_str().expect("task id"))
 }
 
 /// Status and JSON body of a response (`Value::Null` when the body is empty).

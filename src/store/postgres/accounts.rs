@@ -122,7 +122,7 @@ impl AccountStore for PgStore {
             .bind(&a.name)
             .bind(a.is_active)
             .bind(a.created_at.as_datetime())
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 1 {
                 outcome.imported += 1;

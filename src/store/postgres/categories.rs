@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::sync::fetch_remembering;
 use super::tasks::next_change;
-use super::{category_columns, expected_versions, CategoryRow, PgStore};
+use super::{category_columns, expected_versions, locked_change, CategoryRow, PgStore};
 use crate::domain::category::{name_key, Category, CategoryChanges, NewCategory};
 use crate::domain::Timestamp;
 use crate::store::{
@@ -121,28 +121,31 @@ impl CategoryStore for PgStore {
         now: Timestamp,
         expected: Option<Expected<'_>>,
     ) -> StoreResult<Written<()>> {
-        // One statement: the category goes, its tasks lose it and count as changed (same change
-        // number), and its tombstone is written. The foreign key's own SET NULL then finds nothing
-        // left to do.
-        let sql = concat!(
-            next_change!(),
-            ", gone AS (DELETE FROM categories USING seq WHERE categories.id = $1 AND categories.user_id = $2 \
-             AND ($4::bigint[] IS NULL OR categories.change_seq = ANY($4)) RETURNING categories.id, seq.next_seq), \
-             moved AS (UPDATE tasks SET category_id = NULL, updated_at = $3, change_seq = gone.next_seq FROM gone \
-             WHERE tasks.user_id = $2 AND tasks.category_id = gone.id) \
-             INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) \
-             SELECT $2, next_seq, 0, id, $3 FROM gone"
-        );
+        // The change number first, in a statement of its own, so that the deletion reads every
+        // task moved into the category before it. Then one statement: the category goes, its
+        // tasks lose it and count as changed (same change number), and its tombstone is
+        // written. The foreign key's own SET NULL then finds nothing left to do.
+        let Some((mut tx, seq)) = locked_change(&self.pool, user_id).await? else {
+            return Ok(Written::NotFound);
+        };
+        let sql = "WITH gone AS (DELETE FROM categories WHERE id = $1 AND user_id = $2 \
+                   AND ($4::bigint[] IS NULL OR change_seq = ANY($4)) RETURNING id), \
+                   moved AS (UPDATE tasks SET category_id = NULL, updated_at = $3, change_seq = $5 FROM gone \
+                   WHERE tasks.user_id = $2 AND tasks.category_id = gone.id) \
+                   INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) SELECT $2, $5, 0, id, $3 FROM gone";
         let done = sqlx::query(sql)
             .bind(id)
             .bind(user_id)
             .bind(now.as_datetime())
             .bind(expected_versions(expected))
-            .execute(&self.pool)
+            .bind(seq)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() > 0 {
+            tx.commit().await?;
             return Ok(Written::Done(()));
         }
+        drop(tx);
         Ok(miss(self.category(user_id, id).await?.map(|c| c.version), expected))
     }
 }

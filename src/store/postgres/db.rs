@@ -59,10 +59,10 @@ impl Db {
     }
 
     pub async fn begin(&self) -> Result<Tx, Error> {
-        Ok(Tx {
+        Ok(Tx(TxConn {
             inner: self.pool.begin().await?,
             unnamed: self.unnamed,
-        })
+        }))
     }
 }
 
@@ -124,20 +124,38 @@ impl<'c> Executor<'c> for &'c Db {
     }
 }
 
-/// A transaction whose statements follow the pool's naming rule.
+/// A transaction whose statements follow the pool's naming rule; `&mut *tx` executes them, as
+/// with sqlx's own transactions.
 #[derive(Debug)]
-pub struct Tx {
+pub struct Tx(TxConn);
+
+/// What a [`Tx`] dereferences to.
+#[derive(Debug)]
+pub struct TxConn {
     inner: Transaction<'static, Postgres>,
     unnamed: bool,
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), Error> {
-        self.inner.commit().await
+        self.0.inner.commit().await
     }
 }
 
-impl<'c> Executor<'c> for &'c mut Tx {
+impl std::ops::Deref for Tx {
+    type Target = TxConn;
+    fn deref(&self) -> &TxConn {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut TxConn {
+        &mut self.0
+    }
+}
+
+impl<'c> Executor<'c> for &'c mut TxConn {
     type Database = Postgres;
 
     fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Either<PgQueryResult, PgRow>, Error>>

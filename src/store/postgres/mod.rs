@@ -6,6 +6,8 @@ mod categories;
 mod db;
 mod limits;
 mod sync;
+mod tags;
+mod task_tx;
 mod tasks;
 
 use std::sync::Arc;
@@ -19,11 +21,11 @@ use uuid::Uuid;
 
 use super::breaker::{self, Breaker};
 use super::migrations::{self, MigrationState};
-use super::{Expected, Store, StoreError, StoreResult, Versioned};
+use super::{recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
 use crate::config::{Config, PgTarget};
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
-use crate::domain::task::{Priority, Task, TaskQuery};
+use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery};
 use crate::domain::Timestamp;
 
 // Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
@@ -35,7 +37,16 @@ macro_rules! account_columns {
 }
 macro_rules! task_columns {
     () => {
-        "id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at, change_seq"
+        "id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at, change_seq, parent_id, recurrence_rule, recurrence_basis, recurrence_tz"
+    };
+}
+/// A task's columns with its tags, for `SELECT` and `RETURNING`.
+macro_rules! task_select {
+    () => {
+        concat!(
+            task_columns!(),
+            ", array(SELECT name FROM task_tags WHERE task_tags.task_id = tasks.id) AS tags"
+        )
     };
 }
 macro_rules! category_columns {
@@ -44,7 +55,7 @@ macro_rules! category_columns {
     };
 }
 
-use {account_columns, category_columns, task_columns};
+use {account_columns, category_columns, task_columns, task_select};
 
 pub struct PgStore {
     pool: db::Db,
@@ -191,6 +202,11 @@ struct TaskRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     change_seq: i64,
+    parent_id: Option<Uuid>,
+    recurrence_rule: Option<String>,
+    recurrence_basis: Option<i16>,
+    recurrence_tz: Option<String>,
+    tags: Vec<String>,
 }
 
 impl From<TaskRow> for Versioned<Task> {
@@ -208,6 +224,9 @@ impl From<TaskRow> for Versioned<Task> {
             completed_at: r.completed_at.map(ts),
             created_at: ts(r.created_at),
             updated_at: ts(r.updated_at),
+            tags: sorted(r.tags),
+            parent_id: r.parent_id,
+            recurrence: recurrence(r.recurrence_rule, r.recurrence_basis, r.recurrence_tz),
         };
         Versioned {
             value,
@@ -294,6 +313,34 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
     if let Some(after) = query.due_after {
         qb.push(" AND due_date > ").push_bind(after.as_datetime());
     }
+    for tag in &query.tags {
+        qb.push(concat!(" AND EXISTS (", tag_filter!(), " = "))
+            .push_bind(tag.clone())
+            .push(")");
+    }
+    match query.parent {
+        ParentFilter::Any => {}
+        ParentFilter::TopLevel => {
+            qb.push(" AND parent_id IS NULL");
+        }
+        ParentFilter::Of(parent) => {
+            qb.push(" AND parent_id = ").push_bind(parent);
+        }
+    }
+}
+
+/// Takes the owner's next change number in a transaction of its own: the owner's counter stays
+/// locked until the transaction ends, so every statement after it sees the latest committed
+/// state of the owner's objects (each statement reads afresh at READ COMMITTED). `None`: no
+/// such owner.
+async fn locked_change(pool: &db::Db, user_id: &str) -> StoreResult<Option<(db::Tx, i64)>> {
+    let mut tx = pool.begin().await?;
+    let seq: Option<i64> =
+        sqlx::query_scalar("UPDATE users SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    Ok(seq.map(|seq| (tx, seq)))
 }
 
 #[async_trait]

@@ -16,8 +16,8 @@ use sqlx::postgres::{PgArguments, PgRow, Postgres};
 use sqlx::query::QueryAs;
 use uuid::Uuid;
 
-use super::db::{Db, Tx};
-use super::{category_columns, task_columns, CategoryRow, PgStore, TaskRow};
+use super::db::{Db, TxConn};
+use super::{category_columns, task_columns, task_select, CategoryRow, PgStore, TaskRow};
 use crate::domain::Timestamp;
 use crate::store::{
     sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, Remember, StoreError, StoreResult, StoredResponse,
@@ -26,7 +26,7 @@ use crate::store::{
 
 /// Keeps a write's answer under its claimed key, in the write's transaction. A claim taken over
 /// in the meantime (its request was thought dead) fails the write, which then rolls back.
-async fn save_answer(conn: &mut Tx, claim: &KeyClaim, answer: &StoredResponse) -> StoreResult<()> {
+pub(super) async fn save_answer(conn: &mut TxConn, claim: &KeyClaim, answer: &StoredResponse) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE idempotency_keys SET status = $4, location = $5, etag = $6, body = $7 \
          WHERE user_id = $1 AND key = $2 AND claim = $3 AND status IS NULL",
@@ -62,11 +62,11 @@ where
         return Ok(query.fetch_optional(pool).await?.map(T::from));
     };
     let mut tx = pool.begin().await?;
-    let Some(row) = query.fetch_optional(&mut tx).await? else {
+    let Some(row) = query.fetch_optional(&mut *tx).await? else {
         return Ok(None);
     };
     let value = T::from(row);
-    save_answer(&mut tx, remember.claim, &(remember.render)(&value)).await?;
+    save_answer(&mut *tx, remember.claim, &(remember.render)(&value)).await?;
     tx.commit().await?;
     Ok(Some(value))
 }
@@ -103,16 +103,16 @@ impl SyncStore for PgStore {
         let mut tx = self.pool.begin().await?;
         // One snapshot for the head and every table.
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?;
         let head: i64 = sqlx::query_scalar("SELECT change_seq FROM users WHERE id = $1")
             .bind(user_id)
-            .fetch_optional(&mut tx)
+            .fetch_optional(&mut *tx)
             .await?
             .unwrap_or(0);
         let tasks: Vec<TaskRow> = sqlx::query_as(concat!(
             "SELECT ",
-            task_columns!(),
+            task_select!(),
             " FROM tasks WHERE user_id = $1 AND change_seq >= $2 AND (change_seq, 1::bigint, id) > ($2, $3, $4) \
              ORDER BY change_seq, id LIMIT $5"
         ))
@@ -121,7 +121,7 @@ impl SyncStore for PgStore {
         .bind(kind)
         .bind(id)
         .bind(fetch)
-        .fetch_all(&mut tx)
+        .fetch_all(&mut *tx)
         .await?;
         let categories: Vec<CategoryRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -134,7 +134,7 @@ impl SyncStore for PgStore {
         .bind(kind)
         .bind(id)
         .bind(fetch)
-        .fetch_all(&mut tx)
+        .fetch_all(&mut *tx)
         .await?;
         let gone: Vec<DeletionRow> = if deletions {
             sqlx::query_as(
@@ -146,7 +146,7 @@ impl SyncStore for PgStore {
             .bind(kind)
             .bind(id)
             .bind(fetch)
-            .fetch_all(&mut tx)
+            .fetch_all(&mut *tx)
             .await?
         } else {
             Vec::new()

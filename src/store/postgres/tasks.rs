@@ -1,20 +1,28 @@
 //! Tasks on PostgreSQL.
 //!
-//! Every write is one statement that starts by taking the owner's next change number
+//! A plain write is one statement that starts by taking the owner's next change number
 //! (`WITH seq AS (UPDATE users …)`): the users row is locked first, always, so writers of one user
-//! queue on it and never deadlock on each other's task rows.
+//! queue on it and never deadlock on each other's task rows. Writes that must read the stored
+//! state first (tags, parents, recurrence, a deletion that takes subtasks along) take the number
+//! in a statement of their own at the start of a transaction, then read afresh
+//! ([`task_write`]).
 
 use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::sync::fetch_remembering;
-use super::{expected_versions, push_task_filters, task_columns, CountedTaskRow, PgStore, TaskRow};
+use super::task_tx::PgTx;
+use super::{
+    expected_versions, locked_change, push_task_filters, task_columns, task_select, CountedTaskRow, PgStore, TaskRow,
+};
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
+use crate::store::task_write::{self, Change};
 use crate::store::{
-    miss, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned, Written,
+    miss, recurrence_columns, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned,
+    Written,
 };
 
 /// The first part of every write: the owner's next change number, as `seq.next_seq`.
@@ -34,16 +42,21 @@ impl TaskStore for PgStore {
         now: Timestamp,
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Versioned<Task>> {
+        if !t.is_plain() {
+            let tx = PgTx(self.pool.begin().await?);
+            return task_write::create(tx, user_id, t, now, remember).await;
+        }
         // The category check rides in the same statement: no row comes back when the category is
         // not the owner's.
         let sql = concat!(
             next_change!(),
             "INSERT INTO tasks (",
             task_columns!(),
-            ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $5 THEN $9 END, $9, $9, seq.next_seq FROM seq \
-             WHERE $8::uuid IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = $8 AND user_id = $2) RETURNING ",
-            task_columns!()
+            ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $5 THEN $9 END, $9, $9, seq.next_seq, NULL, $10, $11, $12 \
+             FROM seq WHERE $8::uuid IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = $8 AND user_id = $2) RETURNING ",
+            task_select!()
         );
+        let (rule, basis, timezone) = recurrence_columns(t.recurrence.as_ref());
         let query = sqlx::query_as::<_, TaskRow>(sql)
             .bind(Uuid::now_v7())
             .bind(user_id)
@@ -53,13 +66,16 @@ impl TaskStore for PgStore {
             .bind(t.priority.rank())
             .bind(t.due_date.map(Timestamp::as_datetime))
             .bind(t.category_id)
-            .bind(now.as_datetime());
+            .bind(now.as_datetime())
+            .bind(rule)
+            .bind(basis)
+            .bind(timezone);
         let row = fetch_remembering(&self.pool, query, remember).await?;
         row.ok_or(StoreError::UnknownCategory)
     }
 
     async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Task>>> {
-        let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = $1 AND user_id = $2");
+        let sql = concat!("SELECT ", task_select!(), " FROM tasks WHERE id = $1 AND user_id = $2");
         let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(id)
             .bind(user_id)
@@ -74,7 +90,7 @@ impl TaskStore for PgStore {
         // lets the page stop after `limit` rows read in index order.
         let mut qb = QueryBuilder::<Postgres>::new(concat!(
             "SELECT ",
-            task_columns!(),
+            task_select!(),
             ", (SELECT change_seq FROM users WHERE id = "
         ));
         qb.push_bind(user_id.to_owned())
@@ -119,6 +135,9 @@ impl TaskStore for PgStore {
             // Nothing to write; the precondition still applies.
             return Ok(unchanged(self.task(user_id, id).await?, expected));
         }
+        if c.needs_current_state() {
+            return self.rewrite(user_id, id, Change::Update(c), now, expected, None).await;
+        }
         let mut qb =
             QueryBuilder::<Postgres>::new("WITH seq AS (UPDATE users SET change_seq = change_seq + 1 WHERE id = ");
         qb.push_bind(user_id.to_owned())
@@ -158,13 +177,22 @@ impl TaskStore for PgStore {
                 .push_bind(category);
             qb.push(" AND user_id = ").push_bind(user_id.to_owned()).push(")");
         }
-        qb.push(" RETURNING ").push(task_columns!());
+        if c.touches_recurrence() {
+            // A recurring task completed or given another due date follows §10's rules.
+            qb.push(" AND recurrence_rule IS NULL");
+        }
+        qb.push(" RETURNING ").push(task_select!());
         let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&self.pool).await?;
         if let Some(row) = row {
             return Ok(Written::Done(row.into()));
         }
-        // No row: no such task, a stale version, or a category that is not the owner's.
-        let current = self.task(user_id, id).await?.map(|t| t.version);
+        // No row: no such task, a stale version, a category that is not the owner's, or a
+        // recurring task.
+        let current = self.task(user_id, id).await?;
+        if current.as_ref().is_some_and(|t| t.value.recurrence.is_some()) && c.touches_recurrence() {
+            return self.rewrite(user_id, id, Change::Update(c), now, expected, None).await;
+        }
+        let current = current.map(|t| t.version);
         match miss::<Versioned<Task>>(current, expected) {
             Written::NotFound if current.is_some() && matches!(c.category_id, Patch::Value(_)) => {
                 Err(StoreError::UnknownCategory)
@@ -185,8 +213,9 @@ impl TaskStore for PgStore {
             next_change!(),
             "UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE $3 END, \
              updated_at = $3, change_seq = seq.next_seq FROM seq \
-             WHERE id = $1 AND user_id = $2 AND ($4::bigint[] IS NULL OR change_seq = ANY($4)) RETURNING ",
-            task_columns!()
+             WHERE id = $1 AND user_id = $2 AND ($4::bigint[] IS NULL OR change_seq = ANY($4)) \
+             AND recurrence_rule IS NULL RETURNING ",
+            task_select!()
         );
         let query = sqlx::query_as::<_, TaskRow>(sql)
             .bind(id)
@@ -194,9 +223,14 @@ impl TaskStore for PgStore {
             .bind(now.as_datetime())
             .bind(expected_versions(expected));
         let row = fetch_remembering(&self.pool, query, remember).await?;
-        match row {
-            Some(task) => Ok(Written::Done(task)),
-            None => Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected)),
+        if let Some(task) = row {
+            return Ok(Written::Done(task));
+        }
+        match self.task(user_id, id).await? {
+            Some(t) if t.value.recurrence.is_some() => {
+                self.rewrite(user_id, id, Change::Toggle, now, expected, remember).await
+            }
+            current => Ok(miss(current.map(|t| t.version), expected)),
         }
     }
 
@@ -207,24 +241,43 @@ impl TaskStore for PgStore {
         now: Timestamp,
         expected: Option<Expected<'_>>,
     ) -> StoreResult<Written<()>> {
-        // The tombstone is written by the same statement, with the same change number.
-        let sql = concat!(
-            next_change!(),
-            ", gone AS (DELETE FROM tasks USING seq WHERE tasks.id = $1 AND tasks.user_id = $2 \
-             AND ($4::bigint[] IS NULL OR tasks.change_seq = ANY($4)) RETURNING tasks.id, seq.next_seq) \
-             INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) \
-             SELECT $2, next_seq, 1, id, $3 FROM gone"
-        );
+        // The change number first, in a statement of its own, so that the deletion reads every
+        // subtask committed before it. The task and its subtasks go, each with a tombstone.
+        let Some((mut tx, seq)) = locked_change(&self.pool, user_id).await? else {
+            return Ok(Written::NotFound);
+        };
+        let sql = "WITH gone AS (DELETE FROM tasks WHERE user_id = $2 AND (id = $1 OR parent_id = $1) \
+                   AND ($4::bigint[] IS NULL OR (SELECT change_seq FROM tasks WHERE id = $1 AND user_id = $2) = ANY($4)) \
+                   RETURNING id) \
+                   INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) SELECT $2, $5, 1, id, $3 FROM gone";
         let done = sqlx::query(sql)
             .bind(id)
             .bind(user_id)
             .bind(now.as_datetime())
             .bind(expected_versions(expected))
-            .execute(&self.pool)
+            .bind(seq)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() > 0 {
+            tx.commit().await?;
             return Ok(Written::Done(()));
         }
+        drop(tx);
         Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected))
+    }
+}
+
+impl PgStore {
+    async fn rewrite(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        change: Change<'_>,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+        remember: Option<Remember<'_, Versioned<Task>>>,
+    ) -> StoreResult<Written<Versioned<Task>>> {
+        let tx = PgTx(self.pool.begin().await?);
+        task_write::rewrite(tx, user_id, id, change, now, expected, remember).await
     }
 }

@@ -6,6 +6,8 @@ mod accounts;
 mod categories;
 mod limits;
 mod sync;
+mod tags;
+mod task_tx;
 mod tasks;
 
 use std::path::Path;
@@ -19,12 +21,12 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
-use super::{Expected, Store, StoreError, StoreResult, Versioned};
+use super::{recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
 use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
-use crate::domain::task::{Priority, Task, TaskQuery};
+use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery};
 use crate::domain::Timestamp;
 
 // Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
@@ -36,7 +38,16 @@ macro_rules! account_columns {
 }
 macro_rules! task_columns {
     () => {
-        "id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at, change_seq"
+        "id, user_id, title, description, completed, priority, due_date, category_id, completed_at, created_at, updated_at, change_seq, parent_id, recurrence_rule, recurrence_basis, recurrence_tz"
+    };
+}
+/// A task's columns with its tags (a JSON array), for `SELECT` and `RETURNING`.
+macro_rules! task_select {
+    () => {
+        concat!(
+            task_columns!(),
+            ", (SELECT json_group_array(name) FROM task_tags WHERE task_tags.task_id = tasks.id) AS tags"
+        )
     };
 }
 macro_rules! category_columns {
@@ -45,7 +56,7 @@ macro_rules! category_columns {
     };
 }
 
-use {account_columns, category_columns, task_columns};
+use {account_columns, category_columns, task_columns, task_select};
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -173,6 +184,12 @@ struct TaskRow {
     created_at: i64,
     updated_at: i64,
     change_seq: i64,
+    parent_id: Option<String>,
+    recurrence_rule: Option<String>,
+    recurrence_basis: Option<i16>,
+    recurrence_tz: Option<String>,
+    /// A JSON array of names.
+    tags: String,
 }
 
 impl TryFrom<TaskRow> for Versioned<Task> {
@@ -190,6 +207,9 @@ impl TryFrom<TaskRow> for Versioned<Task> {
             completed_at: opt_ts(r.completed_at)?,
             created_at: ts(r.created_at)?,
             updated_at: ts(r.updated_at)?,
+            tags: sorted(serde_json::from_str(&r.tags).map_err(|e| StoreError::Other(format!("tags of a task: {e}")))?),
+            parent_id: r.parent_id.as_deref().map(uuid).transpose()?,
+            recurrence: recurrence(r.recurrence_rule, r.recurrence_basis, r.recurrence_tz),
         };
         Ok(Versioned {
             value,
@@ -298,6 +318,20 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, query: &T
     }
     if let Some(after) = query.due_after {
         qb.push(" AND due_date > ").push_bind(after.as_micros());
+    }
+    for tag in &query.tags {
+        qb.push(concat!(" AND EXISTS (", tag_filter!(), " = "))
+            .push_bind(tag.clone())
+            .push(")");
+    }
+    match query.parent {
+        ParentFilter::Any => {}
+        ParentFilter::TopLevel => {
+            qb.push(" AND parent_id IS NULL");
+        }
+        ParentFilter::Of(parent) => {
+            qb.push(" AND parent_id = ").push_bind(parent.hyphenated().to_string());
+        }
     }
 }
 

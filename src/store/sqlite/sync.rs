@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteConnection;
 use uuid::Uuid;
 
-use super::{category_columns, task_columns, uuid, CategoryRow, SqliteStore, TaskRow};
+use super::{category_columns, task_columns, task_select, uuid, CategoryRow, SqliteStore, TaskRow};
 use crate::domain::Timestamp;
 use crate::store::{
     sync_page, ClaimOutcome, KeyClaim, ObjectKind, Position, StoreError, StoreResult, StoredResponse, SyncPage,
@@ -88,7 +88,7 @@ impl SyncStore for SqliteStore {
             .unwrap_or(0);
         let tasks: Vec<TaskRow> = sqlx::query_as(concat!(
             "SELECT ",
-            task_columns!(),
+            task_select!(),
             " FROM tasks WHERE user_id = ?1 AND change_seq >= ?2 AND (change_seq, 1, id) > (?2, ?3, ?4) \
              ORDER BY change_seq, id LIMIT ?5"
         ))

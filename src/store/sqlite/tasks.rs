@@ -1,19 +1,24 @@
 //! Tasks on SQLite. Every write is one transaction that first takes the owner's next change
-//! number ([`next_change`]).
+//! number ([`next_change`]); writes that must read the stored state first (tags, parents,
+//! recurrence) are [`task_write`]'s flows.
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::sync::save_answer;
+use super::task_tx::SqliteTx;
 use super::{
-    micros, next_change, push_expected, push_task_filters, task_columns, text, CountedTaskRow, SqliteStore, TaskRow,
+    micros, next_change, push_expected, push_task_filters, task_columns, task_select, text, CountedTaskRow,
+    SqliteStore, TaskRow,
 };
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
+use crate::store::task_write::{self, Change};
 use crate::store::{
-    miss, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned, Written,
+    miss, recurrence_columns, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned,
+    Written,
 };
 
 #[async_trait]
@@ -25,6 +30,9 @@ impl TaskStore for SqliteStore {
         now: Timestamp,
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Versioned<Task>> {
+        if !t.is_plain() {
+            return task_write::create(SqliteTx(self.pool.begin().await?), user_id, t, now, remember).await;
+        }
         let mut tx = self.pool.begin().await?;
         let seq = next_change(&mut tx, user_id)
             .await?
@@ -32,10 +40,11 @@ impl TaskStore for SqliteStore {
         let sql = concat!(
             "INSERT INTO tasks (",
             task_columns!(),
-            ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?5 THEN ?9 END, ?9, ?9, ?10 \
+            ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?5 THEN ?9 END, ?9, ?9, ?10, NULL, ?11, ?12, ?13 \
              WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = ?8 AND user_id = ?2) RETURNING ",
-            task_columns!()
+            task_select!()
         );
+        let (rule, basis, timezone) = recurrence_columns(t.recurrence.as_ref());
         let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(Uuid::now_v7().hyphenated().to_string())
             .bind(user_id)
@@ -47,6 +56,9 @@ impl TaskStore for SqliteStore {
             .bind(text(t.category_id))
             .bind(now.as_micros())
             .bind(seq)
+            .bind(rule)
+            .bind(basis)
+            .bind(timezone)
             .fetch_optional(&mut *tx)
             .await?;
         let task = Versioned::try_from(row.ok_or(StoreError::UnknownCategory)?)?;
@@ -58,7 +70,7 @@ impl TaskStore for SqliteStore {
     }
 
     async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Task>>> {
-        let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ?1 AND user_id = ?2");
+        let sql = concat!("SELECT ", task_select!(), " FROM tasks WHERE id = ?1 AND user_id = ?2");
         let row: Option<TaskRow> = sqlx::query_as(sql)
             .bind(id.hyphenated().to_string())
             .bind(user_id)
@@ -73,7 +85,7 @@ impl TaskStore for SqliteStore {
         // `limit` rows read in index order.
         let mut qb = QueryBuilder::<Sqlite>::new(concat!(
             "SELECT ",
-            task_columns!(),
+            task_select!(),
             ", (SELECT change_seq FROM users WHERE id = "
         ));
         qb.push_bind(user_id.to_owned())
@@ -122,6 +134,9 @@ impl TaskStore for SqliteStore {
             // Nothing to write; the precondition still applies.
             return Ok(unchanged(self.task(user_id, id).await?, expected));
         }
+        if c.needs_current_state() {
+            return self.rewrite(user_id, id, Change::Update(c), now, expected, None).await;
+        }
         let mut tx = self.pool.begin().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {
             return Ok(Written::NotFound);
@@ -160,7 +175,11 @@ impl TaskStore for SqliteStore {
                 .push_bind(category.hyphenated().to_string());
             qb.push(" AND user_id = ").push_bind(user_id.to_owned()).push(")");
         }
-        qb.push(" RETURNING ").push(task_columns!());
+        if c.touches_recurrence() {
+            // A recurring task completed or given another due date follows §10's rules.
+            qb.push(" AND recurrence_rule IS NULL");
+        }
+        qb.push(" RETURNING ").push(task_select!());
         let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&mut *tx).await?;
         if let Some(row) = row {
             let task = Versioned::try_from(row)?;
@@ -168,8 +187,13 @@ impl TaskStore for SqliteStore {
             return Ok(Written::Done(task));
         }
         drop(tx);
-        // No row: no such task, a stale version, or a category that is not the owner's.
-        let current = self.task(user_id, id).await?.map(|t| t.version);
+        // No row: no such task, a stale version, a category that is not the owner's, or a
+        // recurring task.
+        let current = self.task(user_id, id).await?;
+        if current.as_ref().is_some_and(|t| t.value.recurrence.is_some()) && c.touches_recurrence() {
+            return self.rewrite(user_id, id, Change::Update(c), now, expected, None).await;
+        }
+        let current = current.map(|t| t.version);
         match miss::<Versioned<Task>>(current, expected) {
             Written::NotFound if current.is_some() && matches!(c.category_id, Patch::Value(_)) => {
                 Err(StoreError::UnknownCategory)
@@ -203,11 +227,16 @@ impl TaskStore for SqliteStore {
             .push(" AND user_id = ")
             .push_bind(user_id.to_owned());
         push_expected(&mut qb, expected);
-        qb.push(" RETURNING ").push(task_columns!());
+        qb.push(" AND recurrence_rule IS NULL RETURNING ").push(task_select!());
         let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&mut *tx).await?;
         let Some(row) = row else {
             drop(tx);
-            return Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected));
+            return match self.task(user_id, id).await? {
+                Some(t) if t.value.recurrence.is_some() => {
+                    self.rewrite(user_id, id, Change::Toggle, now, expected, remember).await
+                }
+                current => Ok(miss(current.map(|t| t.version), expected)),
+            };
         };
         let task = Versioned::try_from(row)?;
         if let Some(remember) = remember {
@@ -228,24 +257,49 @@ impl TaskStore for SqliteStore {
         let Some(seq) = next_change(&mut tx, user_id).await? else {
             return Ok(Written::NotFound);
         };
-        let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM tasks WHERE id = ");
-        qb.push_bind(id.hyphenated().to_string())
+        let id_text = id.hyphenated().to_string();
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT 1 FROM tasks WHERE id = ");
+        qb.push_bind(id_text.clone())
             .push(" AND user_id = ")
             .push_bind(user_id.to_owned());
         push_expected(&mut qb, expected);
-        let done = qb.build().execute(&mut *tx).await?;
-        if done.rows_affected() == 0 {
+        let found: Option<i64> = qb.build_query_scalar().fetch_optional(&mut *tx).await?;
+        if found.is_none() {
             drop(tx);
             return Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected));
         }
-        sqlx::query("INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) VALUES (?1, ?2, 1, ?3, ?4)")
-            .bind(user_id)
-            .bind(seq)
-            .bind(id.hyphenated().to_string())
-            .bind(now.as_micros())
-            .execute(&mut *tx)
-            .await?;
+        // The task and its subtasks go, each with a tombstone.
+        let gone: Vec<String> =
+            sqlx::query_scalar("DELETE FROM tasks WHERE user_id = ?1 AND (id = ?2 OR parent_id = ?2) RETURNING id")
+                .bind(user_id)
+                .bind(&id_text)
+                .fetch_all(&mut *tx)
+                .await?;
+        for gone_id in &gone {
+            sqlx::query("INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) VALUES (?1, ?2, 1, ?3, ?4)")
+                .bind(user_id)
+                .bind(seq)
+                .bind(gone_id)
+                .bind(now.as_micros())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(Written::Done(()))
+    }
+}
+
+impl SqliteStore {
+    async fn rewrite(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        change: Change<'_>,
+        now: Timestamp,
+        expected: Option<Expected<'_>>,
+        remember: Option<Remember<'_, Versioned<Task>>>,
+    ) -> StoreResult<Written<Versioned<Task>>> {
+        let tx = SqliteTx(self.pool.begin().await?);
+        task_write::rewrite(tx, user_id, id, change, now, expected, remember).await
     }
 }

@@ -1,162 +1,14 @@
-//! Tasks: the object, the bodies that create and change one, and the list query.
+//! The list query of `GET /api/{user_id}/tasks`: filters, sort and paging, validated.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::body::{self, bounded, trimmed, Fields, ParseResult, Patch};
-use super::Timestamp;
+use super::{Priority, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX};
+use crate::domain::tag::{tag_key, tag_name};
+use crate::domain::Timestamp;
 use crate::error::{ApiError, FieldError};
 
-pub const TITLE_MAX: usize = 255;
-pub const DESCRIPTION_MAX: usize = 2000;
-pub const LIST_LIMIT_MAX: i64 = 1000;
-pub const LIST_LIMIT_DEFAULT: i64 = 100;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Priority {
-    Low,
-    #[default]
-    Medium,
-    High,
-}
-
-impl Priority {
-    /// Stored as a small integer so that sorting by rank is sorting by column.
-    pub fn rank(self) -> i16 {
-        match self {
-            Self::Low => 0,
-            Self::Medium => 1,
-            Self::High => 2,
-        }
-    }
-
-    pub fn from_rank(rank: i16) -> Option<Self> {
-        match rank {
-            0 => Some(Self::Low),
-            1 => Some(Self::Medium),
-            2 => Some(Self::High),
-            _ => None,
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "low" => Some(Self::Low),
-            "medium" => Some(Self::Medium),
-            "high" => Some(Self::High),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Task {
-    pub id: Uuid,
-    pub user_id: String,
-    #[schema(example = "Buy groceries")]
-    pub title: String,
-    #[schema(example = "Milk, eggs, bread")]
-    pub description: Option<String>,
-    pub completed: bool,
-    pub priority: Priority,
-    #[schema(value_type = Option<String>, format = DateTime, example = "2026-02-01T17:00:00.000000Z")]
-    pub due_date: Option<Timestamp>,
-    pub category_id: Option<Uuid>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub completed_at: Option<Timestamp>,
-    #[schema(value_type = String, format = DateTime, example = "2026-01-29T10:00:00.123456Z")]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime, example = "2026-01-29T10:00:00.123456Z")]
-    pub updated_at: Timestamp,
-}
-
-fn title(v: &Value) -> ParseResult<String> {
-    trimmed(v, 1, TITLE_MAX)
-}
-
-fn description(v: &Value) -> ParseResult<String> {
-    bounded(v, DESCRIPTION_MAX)
-}
-
-fn priority(v: &Value) -> ParseResult<Priority> {
-    Priority::parse(body::string(v)?).ok_or(("Input should be 'low', 'medium' or 'high'".into(), "enum"))
-}
-
-/// `POST /api/{user_id}/tasks`.
-#[derive(Debug, Clone)]
-pub struct NewTask {
-    pub title: String,
-    pub description: Option<String>,
-    pub priority: Priority,
-    pub due_date: Option<Timestamp>,
-    pub category_id: Option<Uuid>,
-    pub completed: bool,
-}
-
-impl NewTask {
-    pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        let mut f = Fields::of(body)?;
-        let title = f.required("title", title);
-        let description = f.patch("description", description).into_change().flatten();
-        let priority = f.optional("priority", priority).unwrap_or_default();
-        let due_date = f.patch("due_date", body::timestamp).into_change().flatten();
-        let category_id = f.patch("category_id", body::uuid).into_change().flatten();
-        let completed = f.optional("completed", body::boolean).unwrap_or(false);
-        let task = title.map(|title| Self {
-            title,
-            description,
-            priority,
-            due_date,
-            category_id,
-            completed,
-        });
-        f.finish(task)
-    }
-}
-
-/// `PUT`/`PATCH`: each field left out is unchanged; `null` clears a nullable one.
-#[derive(Debug, Clone, Default)]
-pub struct TaskChanges {
-    pub title: Option<String>,
-    pub description: Patch<String>,
-    pub priority: Option<Priority>,
-    pub due_date: Patch<Timestamp>,
-    pub category_id: Patch<Uuid>,
-    pub completed: Option<bool>,
-}
-
-impl TaskChanges {
-    /// `require_title` is PUT's rule.
-    pub fn parse(body: &Value, require_title: bool) -> Result<Self, ApiError> {
-        let mut f = Fields::of(body)?;
-        let title = if require_title {
-            f.required("title", title)
-        } else {
-            f.optional("title", title)
-        };
-        let changes = Self {
-            title,
-            description: f.patch("description", description),
-            priority: f.optional("priority", priority),
-            due_date: f.patch("due_date", body::timestamp),
-            category_id: f.patch("category_id", body::uuid),
-            completed: f.optional("completed", body::boolean),
-        };
-        f.finish(Some(changes))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.title.is_none()
-            && self.description.is_absent()
-            && self.priority.is_none()
-            && self.due_date.is_absent()
-            && self.category_id.is_absent()
-            && self.completed.is_none()
-    }
-}
+/// More `tag` filters than a task can carry tags could never match.
+const MAX_TAG_FILTERS: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -218,6 +70,17 @@ impl Sort {
     }
 }
 
+/// The `parent_id` list filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentFilter {
+    /// Every task, subtasks included.
+    Any,
+    /// `parent_id=null`: top-level tasks only.
+    TopLevel,
+    /// The subtasks of this task.
+    Of(Uuid),
+}
+
 /// `GET /api/{user_id}/tasks` query parameters, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskQuery {
@@ -228,6 +91,9 @@ pub struct TaskQuery {
     pub q: Option<String>,
     pub due_before: Option<Timestamp>,
     pub due_after: Option<Timestamp>,
+    /// Keys of the tags every task must carry (`tag`, repeatable).
+    pub tags: Vec<String>,
+    pub parent: ParentFilter,
     pub sort: Sort,
     pub limit: i64,
     pub offset: i64,
@@ -242,6 +108,8 @@ impl Default for TaskQuery {
             q: None,
             due_before: None,
             due_after: None,
+            tags: Vec::new(),
+            parent: ParentFilter::Any,
             sort: Sort::default(),
             limit: LIST_LIMIT_DEFAULT,
             offset: 0,
@@ -250,12 +118,21 @@ impl Default for TaskQuery {
 }
 
 impl TaskQuery {
-    /// Parses a raw query string; unknown parameters are ignored, the first of repeated ones wins.
+    /// Parses a raw query string; unknown parameters are ignored, the first of repeated ones wins
+    /// (but `tag`, where each one counts).
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         let mut query = Self::default();
         let mut errors = Vec::new();
         let mut seen: Vec<String> = Vec::new();
         for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            if name == "tag" {
+                match tag_name(&value) {
+                    Ok(tag) if query.tags.len() < MAX_TAG_FILTERS => query.tags.push(tag_key(&tag)),
+                    Ok(_) => errors.push(FieldError::query("tag", "At most 20 tag filters", "too_long")),
+                    Err(msg) => errors.push(FieldError::query("tag", msg, "value_error")),
+                }
+                continue;
+            }
             if seen.iter().any(|s| *s == name) {
                 continue;
             }
@@ -290,6 +167,13 @@ impl TaskQuery {
                         "Input should be one of created_at, updated_at, due_date, priority, title, optionally prefixed with -",
                         "enum",
                     )
+                }),
+                "parent_id" if value == "null" => {
+                    query.parent = ParentFilter::TopLevel;
+                    Ok(())
+                }
+                "parent_id" => Uuid::try_parse(value).map(|id| query.parent = ParentFilter::Of(id)).map_err(|_| {
+                    FieldError::query("parent_id", "Input should be a valid UUID or null", "uuid_parsing")
                 }),
                 "limit" => query_limit(value).map(|n| query.limit = n),
                 "offset" => match value.parse::<i64>() {
@@ -356,49 +240,6 @@ fn parse_bool(s: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn new_task_defaults_and_bounds() {
-        let t = NewTask::parse(&json!({"title": "  Buy milk  "})).unwrap();
-        assert_eq!(
-            (t.title.as_str(), t.priority, t.completed),
-            ("Buy milk", Priority::Medium, false)
-        );
-        assert!(NewTask::parse(&json!({"title": "x".repeat(255)})).is_ok());
-        assert!(
-            NewTask::parse(&json!({"title": format!("{} ", "x".repeat(255))})).is_err(),
-            "the bound is on what is sent"
-        );
-        for bad in [
-            json!({}),
-            json!({"title": "   "}),
-            json!({"title": "x".repeat(256)}),
-            json!({"title": null}),
-            json!({"title": 5}),
-            json!([]),
-        ] {
-            assert!(matches!(NewTask::parse(&bad), Err(ApiError::Validation(_))), "{bad}");
-        }
-        match NewTask::parse(&json!({"title": "", "priority": "urgent", "due_date": "soon"})) {
-            Err(ApiError::Validation(errs)) => {
-                let locs: Vec<_> = errs.iter().map(|e| e.loc[1].to_string()).collect();
-                assert_eq!(locs, ["title", "priority", "due_date"]);
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn changes_tell_null_from_absent() {
-        let c = TaskChanges::parse(&json!({"description": null}), false).unwrap();
-        assert_eq!(c.description, Patch::Null);
-        assert!(c.due_date.is_absent() && !c.is_empty());
-        assert!(TaskChanges::parse(&json!({}), false).unwrap().is_empty());
-        assert!(TaskChanges::parse(&json!({}), true).is_err());
-        assert!(TaskChanges::parse(&json!({"priority": null}), false).is_err());
-        assert!(TaskChanges::parse(&json!({"completed": null}), false).is_err());
-    }
 
     #[test]
     fn query_parsing() {
@@ -420,6 +261,16 @@ mod tests {
         let q = TaskQuery::parse(Some("due_before=2026-01-01T10:00:00+02:00")).unwrap();
         assert_eq!(q.due_before.unwrap().to_string(), "2026-01-01T08:00:00.000000Z");
         assert!(TaskQuery::parse(Some("q=a%00b")).is_err());
+        let q = TaskQuery::parse(Some("tag=Work&tag=%20home%20&parent_id=null")).unwrap();
+        assert_eq!(
+            (q.tags.as_slice(), q.parent),
+            (&["work".to_owned(), "home".to_owned()][..], ParentFilter::TopLevel)
+        );
+        let id = Uuid::now_v7();
+        assert_eq!(
+            TaskQuery::parse(Some(&format!("parent_id={id}"))).unwrap().parent,
+            ParentFilter::Of(id)
+        );
         for (bad, name) in [
             ("limit=0", "limit"),
             ("limit=1001", "limit"),
@@ -428,6 +279,9 @@ mod tests {
             ("completed=maybe", "completed"),
             ("due_before=2026-01-01", "due_before"),
             ("category_id=1", "category_id"),
+            ("parent_id=none", "parent_id"),
+            ("tag=", "tag"),
+            ("tag=a%2Cb", "tag"),
         ] {
             match TaskQuery::parse(Some(bad)) {
                 Err(ApiError::Validation(errs)) => assert_eq!(errs[0].loc, ["query", name]),
