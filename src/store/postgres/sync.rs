@@ -66,7 +66,7 @@ where
         return Ok(None);
     };
     let value = T::from(row);
-    save_answer(&mut *tx, remember.claim, &(remember.render)(&value)).await?;
+    save_answer(&mut tx, remember.claim, &(remember.render)(&value)).await?;
     tx.commit().await?;
     Ok(Some(value))
 }
