@@ -114,6 +114,14 @@ def env_for(config: str, port: int, pgbouncer_url: str | None) -> dict:
     return env
 
 
+def control(pid: int, env: dict, *args: str):
+    # valgrind names its control pipe after the user and host in its environment: callgrind_control
+    # must run with the same one to find it.
+    out = subprocess.run(["callgrind_control", *args, str(pid)], env=env, capture_output=True, text=True, timeout=60)
+    if "OK" not in out.stdout or "error" in out.stderr:
+        sys.exit(f"callgrind_control {' '.join(args)}: {out.stdout}{out.stderr}")
+
+
 def instructions(dump_prefix: str, before: set) -> int:
     """The Ir total of the dump written since `before` was listed."""
     for _ in range(100):
@@ -133,9 +141,10 @@ def measure_callgrind(config: str, n: int, pgbouncer_url, workdir: str) -> dict:
     recreate_database()
     port = free_port()
     prefix = os.path.join(workdir, f"{config}.out")
+    env = env_for(config, port, pgbouncer_url)
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={prefix}.%p", BIN, "serve"],
-        env=env_for(config, port, pgbouncer_url),
+        env=env,
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=open(os.path.join(workdir, f"{config}.log"), "w"),
@@ -147,15 +156,15 @@ def measure_callgrind(config: str, n: int, pgbouncer_url, workdir: str) -> dict:
         for name, one in scenarios(client):
             for _ in range(20):  # warm caches and statements outside the count
                 one()
-            subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)], check=True, capture_output=True)
-            subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
+            control(proc.pid, env, "-i", "on")
+            control(proc.pid, env, "-z")
             for _ in range(n):
                 status, _ = one()
                 assert status in (200, 201), (config, name, status)
             before = set(glob.glob(prefix + "*"))
-            subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
+            control(proc.pid, env, "-d")
             result[name] = instructions(prefix, before) / n
-            subprocess.run(["callgrind_control", "-i", "off", str(proc.pid)], check=True, capture_output=True)
+            control(proc.pid, env, "-i", "off")
         return result
     finally:
         proc.terminate()
@@ -205,7 +214,8 @@ def main():
     pgbouncer_url = os.environ.get("PGBOUNCER_URL")
     started_pgbouncer = None
     if "pgbouncer" in configs and not pgbouncer_url:
-        started_pgbouncer = os.path.join(workdir, "pgbouncer")
+        # A directory of its own: PgBouncer runs as the postgres user, which must reach it.
+        started_pgbouncer = tempfile.mkdtemp(prefix="taskapi-pgbouncer-")
         pgbouncer_url = subprocess.run(
             [os.path.join(ROOT, ".ci", "pgbouncer.sh"), "start", started_pgbouncer, str(free_port())],
             check=True, capture_output=True, text=True,

@@ -14,6 +14,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 const METRICS_TOKEN: &str = "metrics-test-token-0123456789";
+/// Requests by method, route and status: the duration histogram's count.
+const REQUESTS: &str = "taskapi_http_request_duration_seconds_count";
 
 async fn start(backend: Backend, vars: &[(&str, &str)]) -> Option<TestApp> {
     TestApp::start_with(backend, vars, axum::Router::new()).await
@@ -141,33 +143,44 @@ async fn metrics_after_traffic(backend: Backend) {
     let tasks_item = "/api/{user_id}/tasks/{id}";
     for (name, labels) in [
         (
-            "taskapi_http_requests_total",
+            REQUESTS,
             vec![("method", "POST"), ("route", "/api/{user_id}/tasks"), ("status", "201")],
         ),
         (
-            "taskapi_http_requests_total",
+            REQUESTS,
             vec![("method", "GET"), ("route", tasks_item), ("status", "200")],
         ),
         (
-            "taskapi_http_requests_total",
+            REQUESTS,
             vec![("method", "GET"), ("route", tasks_item), ("status", "404")],
         ),
         (
-            "taskapi_http_requests_total",
+            REQUESTS,
             vec![("method", "GET"), ("route", "unmatched"), ("status", "404")],
         ),
         (
-            "taskapi_http_requests_total",
+            REQUESTS,
             vec![("method", "POST"), ("route", "/api/auth/login"), ("status", "429")],
         ),
         (
             "taskapi_http_request_duration_seconds_bucket",
-            vec![("method", "GET"), ("route", tasks_item), ("le", "+Inf")],
+            vec![
+                ("method", "GET"),
+                ("route", tasks_item),
+                ("status", "200"),
+                ("le", "+Inf"),
+            ],
         ),
         (
-            "taskapi_http_request_duration_seconds_count",
-            vec![("route", tasks_item)],
+            "taskapi_http_request_duration_seconds_bucket",
+            vec![
+                ("method", "GET"),
+                ("route", tasks_item),
+                ("status", "200"),
+                ("le", "0.25"),
+            ],
         ),
+        ("taskapi_http_request_duration_seconds_sum", vec![("route", tasks_item)]),
         ("taskapi_db_pool_connections", vec![("state", "in_use")]),
         ("taskapi_db_pool_connections", vec![("state", "idle")]),
         ("taskapi_database_errors_total", vec![("kind", "unavailable")]),
@@ -181,6 +194,10 @@ async fn metrics_after_traffic(backend: Backend) {
         assert!(find(&all, name, &labels).is_some(), "no {name} {labels:?} in:\n{text}");
     }
     for (name, labels) in [
+        (
+            REQUESTS,
+            vec![("method", "GET"), ("route", tasks_item), ("status", "200")],
+        ),
         ("taskapi_auth_failures_total", vec![("reason", "bad_credentials")]),
         ("taskapi_rate_limit_refusals_total", vec![("limit", "login")]),
         ("process_resident_memory_bytes", vec![]),

@@ -49,14 +49,10 @@ pub fn install() -> bool {
 }
 
 fn describe() {
-    metrics::describe_counter!(
-        "taskapi_http_requests_total",
-        "Requests answered, by method, route template and status"
-    );
     metrics::describe_histogram!(
         "taskapi_http_request_duration_seconds",
         metrics::Unit::Seconds,
-        "Time to answer a request, by method and route template"
+        "Time to answer a request, by method, route template and status; its _count is the number of requests"
     );
     metrics::describe_gauge!(
         "taskapi_db_pool_connections",
@@ -106,14 +102,17 @@ pub fn spawn_upkeep() -> Option<tokio::task::JoinHandle<()>> {
     }))
 }
 
-/// One answered request. `route` is the matched template (`/api/{user_id}/tasks/{id}`).
+/// One answered request. `route` is the matched template (`/api/{user_id}/tasks/{id}`). One
+/// histogram serves as the request counter too (its `_count`), as OpenTelemetry's HTTP server
+/// duration does: one registry lookup per request instead of two.
 pub fn request(method: &Method, route: &str, status: u16, elapsed: Duration) {
-    let method = method_label(method);
-    let route = route.to_owned();
-    metrics::counter!("taskapi_http_requests_total", "method" => method, "route" => route.clone(), "status" => status_label(status))
-        .increment(1);
-    metrics::histogram!("taskapi_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(elapsed.as_secs_f64());
+    metrics::histogram!(
+        "taskapi_http_request_duration_seconds",
+        "method" => method_label(method),
+        "route" => route.to_owned(),
+        "status" => status_label(status)
+    )
+    .record(elapsed.as_secs_f64());
 }
 
 pub fn database_error(kind: &'static str) {
