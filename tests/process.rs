@@ -1462,8 +1462,21 @@ async fn postgres_outage_under_load_fails_fast_and_recovers_without_restart() {
         "the load went on through the outage: {} answers",
         during.len()
     );
+    let internal_errors = || {
+        let log = server.proc.stderr();
+        log.lines()
+            .filter(|l| l.contains("internal error") || l.contains("status=500"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     for answer in &during {
-        assert_eq!(answer.status, 503, "during the outage: {answer:?}");
+        assert_eq!(
+            answer.status,
+            503,
+            "during the outage: {answer:?}\n{}",
+            internal_errors()
+        );
         assert!(answer.json_detail, "a JSON detail: {answer:?}");
         assert!(answer.took < Duration::from_secs(1), "503 within 1 s: {answer:?}");
     }
@@ -1472,7 +1485,7 @@ async fn postgres_outage_under_load_fails_fast_and_recovers_without_restart() {
         .iter()
         .filter(|a| a.started >= stopping && a.status != 200 && a.status != 201)
     {
-        assert_eq!(answer.status, 503, "{answer:?}");
+        assert_eq!(answer.status, 503, "{answer:?}\n{}", internal_errors());
         assert!(answer.json_detail, "{answer:?}");
         assert!(answer.took < Duration::from_secs(1), "{answer:?}");
     }

@@ -72,7 +72,10 @@ impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         use sqlx::Error::*;
         match &err {
-            PoolTimedOut | PoolClosed | Io(_) | Tls(_) | WorkerCrashed => Self::Unavailable(err.to_string()),
+            // A protocol error means the connection broke mid-message (a server going away).
+            PoolTimedOut | PoolClosed | Io(_) | Tls(_) | WorkerCrashed | Protocol(_) => {
+                Self::Unavailable(err.to_string())
+            }
             Database(db) => match db.constraint() {
                 Some("users_email_key") => Self::EmailTaken,
                 Some("categories_user_name_key") => Self::CategoryNameTaken,
@@ -91,12 +94,14 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// PostgreSQL shutting down or refusing connections, and SQLite's busy/locked after the timeout.
+/// PostgreSQL's connection exceptions (class 08) and shutdowns or refusals (57P..), too many
+/// connections, and SQLite's busy/locked after the timeout.
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006" | "5" | "6" | "517")
-    )
+    match code {
+        Some(c) if c.starts_with("08") || c.starts_with("57P") => true,
+        Some(c) => matches!(c, "53300" | "5" | "6" | "517"),
+        None => false,
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
