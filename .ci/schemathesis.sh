@@ -91,6 +91,8 @@ read -r user_id token < <(python3 -c 'import json, sys; d = json.load(sys.stdin)
 # `object_level_authorization`, which needs a second user's credentials (tests/ cover that).
 # One worker: with several, Python 3.11's `ast.parse` (used by Hypothesis from threads) can fail
 # with "AST constructor recursion depth mismatch".
+# The event stream (`events`) is left out: it stays open by design, so every call would end in
+# the request timeout; tests/events.rs covers it.
 # Expected warnings: change-password and account deletion answer only 403 (the password is
 # random), and generated task updates are mostly 422 (random category ids).
 args=(
@@ -99,6 +101,7 @@ args=(
     --header "Authorization: Bearer $token"
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,missing_required_header,unsupported_method,allow_header_conformance,use_after_free,ensure_resource_availability,ignored_auth
     --phases examples,coverage,fuzzing,stateful
+    --exclude-operation-id events
     --max-examples "$max_examples"
     --workers 1
     --request-timeout 10

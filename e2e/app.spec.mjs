@@ -1,173 +1,15 @@
 // End-to-end tests of the web app at /app/, driving Debian's Chromium.
 // Run through e2e/run.sh, or by hand: BASE_URL=http://127.0.0.1:8000 node --test app.spec.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  APP_URL, ARTIFACTS, PASSWORD, DESKTOP, PHONE, useBrowser, saveForReadme, newPage, shot, titles,
+  expectTitles, row, signUpInUi, addTaskInUi, localInput, api, signUpViaApi, openAs, noHorizontalScroll,
+  eventually, uniqueEmail, openDetails, openManage,
+} from './lib.mjs';
 
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
-const APP_URL = `${BASE_URL}/app/`;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const README_SHOT = fileURLToPath(new URL('../docs/screenshot.png', import.meta.url));
-const PASSWORD = 'correct horse battery';
-const DESKTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
-
-mkdirSync(ARTIFACTS, { recursive: true });
-
-let browser;
-let profileDir;
-
-before(async () => {
-  profileDir = mkdtempSync(join(tmpdir(), 'taskapi-e2e-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
-    ],
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-});
-
-// ---------------------------------------------------------------------------
-// helpers
-// ---------------------------------------------------------------------------
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Retries `fn` until it stops throwing (bounded by `timeout`). */
-async function eventually(fn, { timeout = 8000, interval = 50, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeout;
-  let lastErr;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > deadline) {
-      const err = new Error(`timed out waiting for ${what}: ${lastErr && lastErr.message}`);
-      err.cause = lastErr;
-      throw err;
-    }
-    await sleep(interval);
-  }
-}
-
-const uniqueEmail = (tag) => `e2e-${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-
-async function newPage(viewport = DESKTOP) {
-  const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC', reducedMotion: 'reduce' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(8000);
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|404|409|422)/.test(m.text())) problems.push(`console: ${m.text()}`); });
-  page.on('request', (r) => {
-    const u = new URL(r.url());
-    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('data')) problems.push(`off-host request: ${r.url()}`);
-  });
-  return { context, page, problems };
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-async function titles(page) {
-  return page.$$eval('[data-testid="task-list"] > li [data-testid="task-title"]', (els) => els.map((e) => e.textContent));
-}
-
-async function expectTitles(page, expected) {
-  await eventually(async () => assert.deepEqual(await titles(page), expected), { what: `titles ${JSON.stringify(expected)}` });
-}
-
-function row(page, title) {
-  return page.locator('[data-testid="task-item"]', { has: page.locator('[data-testid="task-title"]', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
-}
-
-async function signUpInUi(page, { name = 'Ada Lovelace', email = uniqueEmail('ui') } = {}) {
-  await page.goto(APP_URL);
-  await page.getByTestId('show-signup').click();
-  await page.getByLabel('Name').fill(name);
-  await page.locator('#signup-email').fill(email);
-  await page.locator('#signup-password').fill(PASSWORD);
-  await page.getByTestId('signup-submit').click();
-  await page.getByTestId('app-view').waitFor({ state: 'visible' });
-  return email;
-}
-
-async function addTaskInUi(page, { title, description = '', priority = 'medium', due = '', category = '' }) {
-  const before = (await titles(page)).length;
-  await page.getByTestId('new-title').fill(title);
-  await page.getByTestId('new-description').fill(description);
-  await page.getByTestId('new-priority').selectOption(priority);
-  await page.getByTestId('new-due').fill(due);
-  if (category) await page.getByTestId('new-category').selectOption({ label: category });
-  await page.getByTestId('add-task').click();
-  await eventually(async () => assert.ok((await titles(page)).includes(title) && (await titles(page)).length === before + 1), { what: `task "${title}" to appear` });
-}
-
-/** datetime-local value `days` from now (UTC, the context's time zone). */
-function localInput(days) {
-  const d = new Date(Date.now() + days * 86400000);
-  return d.toISOString().slice(0, 16);
-}
-
-async function api(token, method, path, body) {
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: { Authorization: token ? `Bearer ${token}` : '', ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
-  return { data, res };
-}
-
-async function signUpViaApi(tag, name = 'Grace Hopper', preferredEmail = null) {
-  if (preferredEmail) {
-    try {
-      return (await api(null, 'POST', '/api/auth/signup', { email: preferredEmail, password: PASSWORD, name })).data;
-    } catch { /* taken on a shared server: fall back to a unique address */ }
-  }
-  const { data } = await api(null, 'POST', '/api/auth/signup', { email: uniqueEmail(tag), password: PASSWORD, name });
-  return data;
-}
-
-/** Opens the app already logged in as `user` (token put where the app keeps it). */
-async function openAs(user, viewport = DESKTOP, hash = '') {
-  const ctx = await newPage(viewport);
-  const auth = { token: user.access_token || user.token, user_id: user.user_id, email: user.email, name: user.name ?? null };
-  await ctx.page.addInitScript((a) => {
-    if (!sessionStorage.getItem('seeded')) {
-      localStorage.setItem('taskapi.auth', a);
-      sessionStorage.setItem('seeded', '1');
-    }
-  }, JSON.stringify(auth));
-  await ctx.page.goto(APP_URL + hash);
-  await ctx.page.getByTestId('app-view').waitFor({ state: 'visible' });
-  return ctx;
-}
-
-async function noHorizontalScroll(page) {
-  const m = await page.evaluate(() => ({
-    doc: document.documentElement.scrollWidth,
-    body: document.body.scrollWidth,
-    vw: document.documentElement.clientWidth,
-  }));
-  assert.ok(m.doc <= m.vw && m.body <= m.vw, `page is wider than the screen: ${JSON.stringify(m)}`);
-}
+useBrowser();
 
 // ---------------------------------------------------------------------------
 // tests
@@ -314,15 +156,18 @@ test('API errors are shown next to what caused them', async (t) => {
         assert.notEqual(await page.locator('#signup-email-error').textContent(), '');
       }, { what: 'field errors' });
       assert.equal(await page.locator('#signup-password').getAttribute('aria-invalid'), 'true');
+      // our words, not the API's ("String should have at least 8 characters")
+      assert.equal(await page.locator('#signup-password-error').textContent(), 'Use at least 8 characters for your password — a short phrase works well.');
+      assert.equal(await page.locator('#signup-email-error').textContent(), 'Enter an email address like name@example.com.');
       assert.match(await page.locator('#signup-password').getAttribute('aria-describedby'), /signup-password-error/);
       await shot(page, '10-signup-422');
     });
 
-    await t.test('409 from signup: "Email already registered" next to the email', async () => {
+    await t.test('409 from signup: an account with this email exists, said next to the email', async () => {
       await page.locator('#signup-email').fill(existing.email);
       await page.locator('#signup-password').fill(PASSWORD);
       await page.getByTestId('signup-submit').click();
-      await eventually(async () => assert.match(await page.locator('#signup-email-error').textContent(), /already registered/i));
+      await eventually(async () => assert.match(await page.locator('#signup-email-error').textContent(), /There is already an account with this email/));
       assert.equal(await page.locator('#signup-password-error').textContent(), '');
     });
 
@@ -332,7 +177,7 @@ test('API errors are shown next to what caused them', async (t) => {
       await page.locator('#login-password').fill('wrong password!');
       await page.getByTestId('login-submit').click();
       const slot = page.locator('#login-form [data-error-for="_form"]');
-      await eventually(async () => assert.match(await slot.textContent(), /Invalid email or password/));
+      await eventually(async () => assert.match(await slot.textContent(), /That email and password do not match an account/));
       await shot(page, '11-login-401');
     });
 
@@ -347,12 +192,13 @@ test('API errors are shown next to what caused them', async (t) => {
     });
 
     await t.test('a duplicate category name shows the 409 detail next to the name', async () => {
+      await openManage(page);
       await page.getByTestId('new-category-name').fill('Work');
       await page.getByTestId('add-category').click();
       await page.getByTestId('category-item').filter({ hasText: 'Work' }).waitFor();
       await page.getByTestId('new-category-name').fill('work');
       await page.getByTestId('add-category').click();
-      await eventually(async () => assert.match(await page.locator('#new-cat-name-error').textContent(), /exists/i));
+      await eventually(async () => assert.match(await page.locator('#new-cat-name-error').textContent(), /already have a category with this name/));
       await shot(page, '12-category-409');
     });
 
@@ -379,6 +225,8 @@ test('categories: create, rename, recolour, delete; tasks show them', async () =
   const user = await signUpViaApi('cats');
   const { context, page, problems } = await openAs(user);
   try {
+    await openDetails(page);
+    await openManage(page);
     for (const name of ['Home', 'Work']) {
       await page.getByTestId('new-category-name').fill(name);
       await page.getByTestId('add-category').click();
@@ -429,6 +277,8 @@ test('keyboard only: add, complete, edit and cancel with visible focus', async (
   const user = await signUpViaApi('kbd');
   const { context, page, problems } = await openAs(user);
   try {
+    await openDetails(page);
+    await openManage(page);
     await page.evaluate(() => document.activeElement && document.activeElement.blur());
     await page.keyboard.press('n');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'new-title');
@@ -492,6 +342,8 @@ test('1,000 tasks: paging, search and a fast full render', async () => {
 
   const { context, page, problems } = await openAs(user, DESKTOP, '#sort=title');
   try {
+    await openDetails(page);
+    await openManage(page);
     const info = page.getByTestId('page-info');
     await eventually(async () => assert.match(await info.textContent(), /^1–50 of 1,000/));
     assert.equal((await titles(page)).length, 50);
@@ -583,15 +435,15 @@ test('desktop screenshot with sample data', async () => {
 
   const { context, page, problems } = await openAs(user, { width: 1280, height: 1040 });
   try {
-    await expectTitles(page, sample.map((s) => s.title).reverse());
+    await openDetails(page);
+    await openManage(page);
+    // open tasks first, the completed one in its folded group at the end
+    await expectTitles(page, ['Buy groceries', 'Prepare quarterly report', 'Review pull request #42', 'Pay electricity bill', 'Renew passport', 'Book dentist appointment']);
     await page.getByTestId('category-name').first().waitFor();
     await page.mouse.move(0, 0);
     const file = join(ARTIFACTS, '60-desktop.png');
     await page.screenshot({ path: file });
-    if (process.env.SAVE_README_SCREENSHOT === '1') {
-      mkdirSync(join(README_SHOT, '..'), { recursive: true });
-      copyFileSync(file, README_SHOT);
-    }
+    saveForReadme(file, 'screenshot.png');
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests of the web app at /app/.
 # Builds the server, starts it on a free loopback port with a throwaway SQLite
-# database, runs e2e/app.spec.mjs against it in Debian's Chromium, stops it.
-# Exit code = test result. SAVE_README_SCREENSHOT=1 also writes docs/screenshot.png.
+# database, runs e2e/*.spec.mjs against it in Debian's Chromium (and the browserless
+# e2e/*.test.mjs), stops it. Arguments name spec files to run instead of all of them.
+# Exit code = test result. SAVE_README_SCREENSHOT=1 also writes the README's docs/screenshot*.png.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -91,4 +92,5 @@ fi
 
 log "running browser tests against $base"
 cd "$here"
-BASE_URL="$base" node --test --test-concurrency=1 app.spec.mjs
+if [ "$#" -gt 0 ]; then specs=("$@"); else specs=(*.test.mjs *.spec.mjs); fi
+BASE_URL="$base" node --test --test-concurrency=1 "${specs[@]}"

@@ -17,11 +17,14 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::accounts::AccountCache;
+use crate::auth::better_auth::BetterAuthSessions;
 use crate::auth::jwks::Jwks;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::config::{Config, Secret};
 use crate::error::ApiError;
+use crate::events::announcer::Announcer;
+use crate::events::{listener, Hub};
 use crate::http::{self, json::BODY_LIMIT, middleware as mw, service, webapp};
 use crate::store::Store;
 
@@ -40,6 +43,15 @@ pub struct AppState {
     pub sync_retention: Duration,
     /// `METRICS_TOKEN`: `/metrics` answers only with it.
     pub metrics_token: Option<Secret>,
+    /// Better Auth session checks, when configured (§11).
+    pub better_auth: Option<BetterAuthSessions>,
+    /// The CORS origins: besides the server's own, the only ones a cookie-authenticated write
+    /// may come from.
+    pub cors_origins: Vec<String>,
+    /// The open event streams of this process.
+    pub events: Arc<Hub>,
+    /// On PostgreSQL: tells the other instances whose objects this one changed.
+    pub announcer: Option<Arc<Announcer>>,
 }
 
 impl AppState {
@@ -68,6 +80,10 @@ impl AppState {
             idempotency_ttl: config.idempotency_ttl,
             sync_retention: config.sync_retention,
             metrics_token: config.metrics_token.clone(),
+            better_auth: BetterAuthSessions::new(&config.better_auth, secret.expose())?,
+            cors_origins: config.cors_origins.clone(),
+            events: Hub::new(config.sse_max_per_user),
+            announcer: matches!(config.database, crate::config::Database::Postgres(_)).then(Announcer::new),
         })
     }
 }
@@ -122,6 +138,7 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     let allowed = origins.clone();
+    let streams = state.clone();
     extra
         .route("/", get(service::root))
         .route("/health", get(service::health))
@@ -142,6 +159,7 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
             mw::cors_only_for_allowed(allowed.clone(), req, next)
         }))
         .layer(compression())
+        .layer(middleware::from_fn_with_state(streams, mw::tell_streams))
         .layer(middleware::from_fn(mw::request_context))
 }
 
@@ -197,6 +215,44 @@ pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// The tasks that carry changes between instances.
+pub struct EventTasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl EventTasks {
+    pub fn abort(self) {
+        self.0.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+/// On PostgreSQL, announces this instance's changes to the others and listens for theirs and for
+/// account changes, telling this process's streams and account cache. Nothing on SQLite, where
+/// this process is the only writer.
+pub fn spawn_events(state: &Arc<AppState>, config: &Config) -> EventTasks {
+    let (crate::config::Database::Postgres(target), Some(announcer)) = (&config.database, &state.announcer) else {
+        return EventTasks(Vec::new());
+    };
+    // LISTEN needs a session of its own, and the announcer's statements must not go through a
+    // pooler that cannot carry them: both use the server itself when it is given.
+    let options = config
+        .database_direct
+        .as_deref()
+        .cloned()
+        .unwrap_or_else(|| target.options.clone());
+    let (on_account, on_reconnect) = (state.clone(), state.clone());
+    let hooks = listener::Hooks {
+        account_changed: Box::new(move |id| on_account.accounts.invalidate(id)),
+        reconnected: Box::new(move || on_reconnect.accounts.invalidate_all()),
+    };
+    // One connection of its own, so announcing never waits behind requests for the pool.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with(options.clone());
+    EventTasks(vec![
+        listener::spawn(options, announcer.instance, state.events.clone(), hooks),
+        announcer.spawn(pool),
+    ])
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -248,13 +248,16 @@ async fn serve(config: Config) -> Result<(), Failure> {
     tracing::info!(address = %local, database = %backend, "listening on http://{local} (web app: http://{local}/app/)");
     let upkeep = app::spawn_upkeep(state.clone());
     let metrics_upkeep = crate::http::metrics::spawn_upkeep();
-    let result = app::serve(
-        listener,
-        app::router(state, &config.cors_origins),
-        app::shutdown_signal(),
-    )
+    let changes = app::spawn_events(&state, &config);
+    let hub = state.events.clone();
+    let result = app::serve(listener, app::router(state, &config.cors_origins), async move {
+        app::shutdown_signal().await;
+        // Event streams never end by themselves: end them, so the grace is for requests.
+        hub.shut_down();
+    })
     .await;
     upkeep.abort();
+    changes.abort();
     if let Some(task) = metrics_upkeep {
         task.abort();
     }

@@ -102,6 +102,10 @@ pub struct Config {
     /// `METRICS_TOKEN`: `/metrics` exists only when set, and needs it as a bearer token.
     pub metrics_token: Option<Secret>,
     pub log_format: LogFormat,
+    /// Better Auth sessions (§11): its database, its base URL, how long an answer is reused.
+    pub better_auth: BetterAuthConfig,
+    /// Open event streams allowed per user (`SSE_MAX_PER_USER`).
+    pub sse_max_per_user: usize,
 }
 
 /// `LOG_FORMAT`: human-readable lines, or one JSON object per line.
@@ -124,6 +128,26 @@ impl LogFormat {
         }
     }
 }
+
+/// Where Better Auth sessions are checked; neither set: session credentials are not accepted.
+#[derive(Debug, Clone, Default)]
+pub struct BetterAuthConfig {
+    /// `BETTER_AUTH_DATABASE_URL`: the database with Better Auth's `session` and `user` tables.
+    pub database: Option<Database>,
+    /// `BETTER_AUTH_URL`: the front end whose `/api/auth/get-session` answers for a session.
+    pub url: Option<url::Url>,
+    /// `BETTER_AUTH_CACHE_TTL`: how long a session check (either answer) is reused; at most 60 s.
+    pub cache_ttl: Duration,
+}
+
+impl BetterAuthConfig {
+    pub fn enabled(&self) -> bool {
+        self.database.is_some() || self.url.is_some()
+    }
+}
+
+/// The longest a session check may be reused: a signed-out session stops working within it.
+pub const MAX_SESSION_CACHE_TTL: Duration = Duration::from_secs(60);
 
 impl Config {
     /// Reads the process environment, after loading `.env` from the working directory (the real
@@ -223,6 +247,20 @@ impl Config {
         let idempotency_ttl = positive_duration("IDEMPOTENCY_TTL", Duration::from_secs(24 * 3600))?;
         let sync_retention = positive_duration("SYNC_RETENTION", Duration::from_secs(30 * 24 * 3600))?;
 
+        let sse_max_per_user = match get("SSE_MAX_PER_USER") {
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "SSE_MAX_PER_USER",
+                        format!("expected a number from 1 to 1000, got {v:?}"),
+                    )
+                })?,
+            None => 8,
+        };
+
         let jwks_url = get("AUTH_JWKS_URL");
         if let Some(u) = &jwks_url {
             match url::Url::parse(u) {
@@ -247,6 +285,7 @@ impl Config {
                 ))
             }
         };
+        let better_auth = better_auth_config(&get)?;
 
         Ok(Self {
             database,
@@ -267,14 +306,50 @@ impl Config {
             auto_migrate: parse_bool("AUTO_MIGRATE", get("AUTO_MIGRATE"), true)?,
             idempotency_ttl,
             sync_retention,
+            sse_max_per_user,
             login_limit_per_minute: parse_limit("RATE_LIMIT_LOGIN_PER_MINUTE", get("RATE_LIMIT_LOGIN_PER_MINUTE"), 10)?,
             signup_limit_per_minute: parse_limit(
                 "RATE_LIMIT_SIGNUP_PER_MINUTE",
                 get("RATE_LIMIT_SIGNUP_PER_MINUTE"),
                 30,
             )?,
+            better_auth,
         })
     }
+}
+
+fn better_auth_config(get: &impl Fn(&str) -> Option<String>) -> Result<BetterAuthConfig, ConfigError> {
+    let database = get("BETTER_AUTH_DATABASE_URL")
+        .map(|raw| parse_database_url_of("BETTER_AUTH_DATABASE_URL", &raw))
+        .transpose()?;
+    let url = match get("BETTER_AUTH_URL") {
+        Some(raw) => match url::Url::parse(raw.trim_end_matches('/')) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
+            _ => {
+                return Err(ConfigError::new(
+                    "BETTER_AUTH_URL",
+                    format!("not an http(s) URL: {raw:?}"),
+                ))
+            }
+        },
+        None => None,
+    };
+    let cache_ttl = match get("BETTER_AUTH_CACHE_TTL") {
+        Some(v) => parse_duration_fine(&v)
+            .filter(|d| *d <= MAX_SESSION_CACHE_TTL)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "BETTER_AUTH_CACHE_TTL",
+                    format!("expected a duration up to 60s (e.g. 30s, 500ms, 0 = no cache), got {v:?}"),
+                )
+            })?,
+        None => Duration::from_secs(30),
+    };
+    Ok(BetterAuthConfig {
+        database,
+        url,
+        cache_ttl,
+    })
 }
 
 /// Writers wait on WAL flushes, not on the CPU: more connections than cores let PostgreSQL commit
@@ -344,7 +419,12 @@ fn parse_duration_fine(value: &str) -> Option<Duration> {
 /// `postgresql+asyncpg://`, `postgresql+psycopg2://`, asyncpg's `ssl=` beside libpq's `sslmode=`,
 /// and Neon's extra parameters (dropped), plus `sqlite://PATH`.
 pub fn parse_database_url(raw: &str) -> Result<Database, ConfigError> {
-    let bad = |why: &str| ConfigError::new("DATABASE_URL", why.to_owned());
+    parse_database_url_of("DATABASE_URL", raw)
+}
+
+/// [`parse_database_url`] for another variable, named in its errors.
+fn parse_database_url_of(variable: &'static str, raw: &str) -> Result<Database, ConfigError> {
+    let bad = |why: &str| ConfigError::new(variable, why.to_owned());
     let (scheme, rest) = raw
         .split_once("://")
         .or_else(|| raw.split_once(':').filter(|(s, _)| s.eq_ignore_ascii_case("sqlite")))
@@ -543,5 +623,43 @@ mod tests {
                 .login_limit_per_minute,
             0
         );
+    }
+
+    #[test]
+    fn better_auth_settings() {
+        let c = config(&[]).unwrap();
+        assert!(!c.better_auth.enabled());
+        assert_eq!(c.better_auth.cache_ttl, Duration::from_secs(30));
+        let c = config(&[
+            (
+                "BETTER_AUTH_DATABASE_URL",
+                "postgresql+asyncpg://u@db.test/auth?sslmode=require",
+            ),
+            ("BETTER_AUTH_URL", "https://app.test/"),
+            ("BETTER_AUTH_CACHE_TTL", "500ms"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(&c.better_auth.database, Some(Database::Postgres(o)) if o.options.get_database() == Some("auth"))
+        );
+        assert_eq!(
+            c.better_auth.url.as_ref().map(|u| u.as_str()),
+            Some("https://app.test/")
+        );
+        assert_eq!(c.better_auth.cache_ttl, Duration::from_millis(500));
+        let c = config(&[("BETTER_AUTH_DATABASE_URL", "sqlite:///var/lib/auth.db")]).unwrap();
+        assert!(matches!(&c.better_auth.database, Some(Database::Sqlite(p)) if p == Path::new("/var/lib/auth.db")));
+        for (variable, value) in [
+            ("BETTER_AUTH_DATABASE_URL", "mysql://x/y"),
+            ("BETTER_AUTH_DATABASE_URL", "sqlite://"),
+            ("BETTER_AUTH_URL", "app.test"),
+            ("BETTER_AUTH_URL", "ftp://app.test"),
+            ("BETTER_AUTH_CACHE_TTL", "2m"),
+            ("BETTER_AUTH_CACHE_TTL", "soon"),
+        ] {
+            let err = config(&[(variable, value)]).unwrap_err();
+            assert_eq!(err.variable, variable, "{value}");
+            assert!(err.to_string().starts_with(&format!("{variable}: ")), "{err}");
+        }
     }
 }

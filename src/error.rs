@@ -52,7 +52,11 @@ pub enum ApiError {
     TooManyRequests {
         retry_after_secs: u64,
     },
+    /// 429: the caller has as many event streams open as allowed.
+    TooManyStreams,
     Unavailable,
+    /// 503 for a Better Auth session credential: its database or URL cannot answer.
+    AuthUnavailable,
     /// A bug or an unexpected fault; the cause is logged, never sent.
     Internal(String),
 }
@@ -68,6 +72,7 @@ pub struct DatabaseTrouble;
 
 pub const ACCESS_DENIED: &str = "Access denied: You can only access your own resources";
 pub const ACCOUNT_DISABLED: &str = "Account is disabled";
+pub const CROSS_SITE_REFUSED: &str = "Cross-site request refused";
 
 impl ApiError {
     pub fn field(error: FieldError) -> Self {
@@ -90,8 +95,8 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } | Self::TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable | Self::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -156,11 +161,16 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
                 res
             }
+            Self::TooManyStreams => detail_response(status, "Too many open event streams"),
             Self::Unavailable => {
                 let mut res = detail_response(status, UNAVAILABLE);
                 res.extensions_mut().insert(DatabaseTrouble);
                 res
             }
+            Self::AuthUnavailable => detail_response(
+                status,
+                "Service temporarily unavailable: sessions cannot be checked with Better Auth",
+            ),
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 detail_response(status, "Internal server error")

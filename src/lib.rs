@@ -16,6 +16,8 @@ pub mod config;
 pub mod domain;
 /// The one error type: every failure rendered as the contract's `{"detail": …}` JSON.
 pub mod error;
+
+pub mod events;
 /// Routes, handlers and middleware.
 pub mod http;
 /// The storage interface and its PostgreSQL and SQLite implementations.

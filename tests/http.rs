@@ -378,9 +378,16 @@ async fn web_app_is_served_from_the_binary() {
         .await
         .unwrap();
     assert_eq!(res.status(), 304);
-    let res = app.request(Method::GET, "/app/app.js").send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    // the page's ES modules, from the web/js folder, as JavaScript (a module needs that type)
+    assert!(html.contains(r#"<script type="module" src="js/main.js">"#));
+    for module in ["/app/js/main.js", "/app/js/api.js"] {
+        let res = app.request(Method::GET, module).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{module}");
+        assert!(
+            res.headers()["content-type"].to_str().unwrap().contains("javascript"),
+            "{module}"
+        );
+    }
     let (status, body) = status_json(app.request(Method::GET, "/app/missing.js").send().await.unwrap()).await;
     assert_eq!((status, body), (404, json!({"detail": "Not found"})));
     let res = app.request(Method::GET, "/app").send().await.unwrap();

@@ -29,6 +29,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/{user_id}/tasks/{id}", &["get", "put", "patch", "delete"]),
     ("/api/{user_id}/tasks/{id}/complete", &["patch"]),
     ("/api/{user_id}/sync", &["get"]),
+    ("/api/{user_id}/events", &["get"]),
     ("/api/{user_id}/tags", &["get"]),
     ("/api/{user_id}/tags/{name}", &["put", "delete"]),
     ("/api/{user_id}/categories", &["get", "post"]),
@@ -253,6 +254,11 @@ async fn protected_routes_carry_the_bearer_scheme_and_their_error_answers() {
     let scheme = at(&doc, &["components", "securitySchemes", "bearer"]);
     assert_eq!(scheme["type"], "http");
     assert_eq!(scheme["scheme"], "bearer");
+    let cookie = at(&doc, &["components", "securitySchemes", "betterAuthSession"]);
+    assert_eq!(
+        (&cookie["type"], &cookie["in"], &cookie["name"]),
+        (&json!("apiKey"), &json!("cookie"), &json!("better-auth.session_token"))
+    );
 
     for (path, method, op) in operations(&doc) {
         let codes = statuses(op);
@@ -280,7 +286,11 @@ async fn protected_routes_carry_the_bearer_scheme_and_their_error_answers() {
         if PUBLIC.contains(&path.as_str()) {
             assert!(op.get("security").is_none(), "{what} needs no token");
         } else {
-            assert_eq!(op["security"], json!([{"bearer": []}]), "{what}: bearer token");
+            assert_eq!(
+                op["security"],
+                json!([{"bearer": []}, {"betterAuthSession": []}]),
+                "{what}: bearer token or Better Auth's session cookie"
+            );
             assert!(has("401") && has("403"), "{what}: 401 and 403");
             let unauthorized = resolve(&doc, &op["responses"]["401"]);
             assert!(

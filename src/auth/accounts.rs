@@ -90,6 +90,11 @@ impl AccountCache {
         self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 
+    /// Forgets every account (changes made elsewhere may have gone unheard).
+    pub fn invalidate_all(&self) {
+        self.entries.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// Decides whether a verified token's identity may act now: 401 for a deleted account or a
     /// revoked token, 403 for a disabled account. An external identity seen for the first time
     /// gets its local row here.

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -120,6 +120,36 @@ pub async fn fail_fast(
     };
     if res.extensions().get::<DatabaseTrouble>().is_some() {
         breaker.report_trouble();
+    }
+    res
+}
+
+/// After a write under `/api/{user_id}/…` succeeded (it has committed), tells the owner's event
+/// streams here, and on PostgreSQL the other instances' through the announcer.
+pub async fn tell_streams(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::app::AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let owner = writes
+        .then(|| req.uri().path().strip_prefix("/api/"))
+        .flatten()
+        .and_then(|rest| rest.split('/').next())
+        .filter(|segment| *segment != "auth")
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
+    let res = next.run(req).await;
+    if let Some(owner) = owner {
+        if res.status().is_success() {
+            state.events.changed(&owner);
+            if let Some(announcer) = &state.announcer {
+                announcer.announce(&owner);
+            }
+        }
     }
     res
 }

@@ -16,6 +16,7 @@ use crate::error::{ApiError, FieldError};
 pub mod auth;
 pub mod categories;
 pub mod conditional;
+pub mod events;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
@@ -81,6 +82,7 @@ pub fn api_router() -> Router<Arc<AppState>> {
         )
         .route("/api/{user_id}/tasks/{id}/complete", patch(tasks::toggle))
         .route("/api/{user_id}/sync", get(sync::sync))
+        .route("/api/{user_id}/events", get(events::events))
         .route("/api/{user_id}/tags", get(tags::list))
         .route("/api/{user_id}/tags/{name}", put(tags::rename).delete(tags::delete))
         .route(

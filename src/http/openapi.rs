@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, Schema, Type};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToResponse, ToSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
@@ -57,6 +59,7 @@ use crate::error::ApiError;
         crate::http::categories::patch,
         crate::http::categories::delete,
         crate::http::sync::sync,
+        crate::http::events::events,
         crate::http::tags::list,
         crate::http::tags::rename,
         crate::http::tags::delete,
@@ -100,6 +103,8 @@ pub struct ApiDoc;
 
 /// The name of the bearer security scheme, as the handlers' `security(("bearer" = []))` spell it.
 pub const BEARER: &str = "bearer";
+/// Better Auth's session cookie, accepted wherever the bearer token is.
+pub const SESSION_COOKIE: &str = "betterAuthSession";
 
 struct BearerScheme;
 
@@ -110,10 +115,39 @@ impl Modify for BearerScheme {
             .scheme(HttpAuthScheme::Bearer)
             .bearer_format("JWT")
             .description(Some(
-                "The `token` (or `access_token`) that signup, login and change-password return.",
+                "The `token` (or `access_token`) that signup, login and change-password return; a \
+                 Better Auth JWT (JWKS); or, when Better Auth sessions are configured, a Better Auth \
+                 session token (`token.signature` or the bare token).",
             ))
             .build();
         components.add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+        let cookie = ApiKeyValue::with_description(
+            crate::auth::better_auth::credential::COOKIE_NAMES[0],
+            "Better Auth's session cookie (also under `__Secure-better-auth.session_token`), when \
+             Better Auth sessions are configured. Writes need an allowed `Origin`.",
+        );
+        components.add_security_scheme(SESSION_COOKIE, SecurityScheme::ApiKey(ApiKey::Cookie(cookie)));
+        // Either credential authenticates: every route that takes the bearer token takes the cookie.
+        let bearer_only = [SecurityRequirement::new(BEARER, Vec::<String>::new())];
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if op.security.as_deref() == Some(&bearer_only[..]) {
+                    op.security = Some(vec![
+                        SecurityRequirement::new(BEARER, Vec::<String>::new()),
+                        SecurityRequirement::new(SESSION_COOKIE, Vec::<String>::new()),
+                    ]);
+                }
+            }
+        }
     }
 }
 
@@ -400,6 +434,16 @@ pub struct TaskPath {
     pub user_id: String,
     /// The task's id.
     pub id: Uuid,
+}
+
+/// `GET /api/{user_id}/events`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// The bearer token, for clients that cannot send headers (`EventSource`); never logged.
+    /// Ignored when an `Authorization` header is sent.
+    #[param(nullable = false)]
+    pub access_token: Option<String>,
 }
 
 /// `/api/{user_id}/tags/{name}`.

@@ -222,6 +222,17 @@ pub struct SyncPage {
     /// everything up to it was returned.
     pub next: Option<Position>,
     pub more: bool,
+    /// Every object of the page in change order: where it stands, and whether it was deleted.
+    pub entries: Vec<SyncEntry>,
+}
+
+/// One object of a sync page, for live events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncEntry {
+    pub position: Position,
+    pub kind: ObjectKind,
+    pub id: Uuid,
+    pub deleted: bool,
 }
 
 /// A tombstone as the store reads it: (change, kind, id).
@@ -278,7 +289,18 @@ pub fn sync_page(
         more,
         ..SyncPage::default()
     };
-    for (_, item) in items {
+    for (position, item) in items {
+        let (kind, id, deleted) = match &item {
+            SyncItem::Task(t) => (ObjectKind::Task, t.id, false),
+            SyncItem::Category(c) => (ObjectKind::Category, c.id, false),
+            SyncItem::Deleted(kind, id) => (*kind, *id, true),
+        };
+        page.entries.push(SyncEntry {
+            position,
+            kind,
+            id,
+            deleted,
+        });
         match item {
             SyncItem::Task(t) => page.tasks.push(t),
             SyncItem::Category(c) => page.categories.push(c),

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod better_auth;
 pub mod skip;
 
 use std::collections::HashMap;
@@ -211,11 +212,15 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
+        let changes = app::spawn_events(&state, &config);
+        let hub = state.events.clone();
         let server = tokio::spawn(async move {
-            let _ = app::serve(listener, router, async {
+            let _ = app::serve(listener, router, async move {
                 let _ = rx.await;
+                hub.shut_down();
             })
             .await;
+            changes.abort();
         });
         Self {
             backend,

@@ -74,7 +74,7 @@ impl AccountStore for PgStore {
     async fn set_password(&self, id: &str, hash: &str, revoke: bool) -> StoreResult<Option<i32>> {
         let version: Option<i32> = sqlx::query_scalar(
             "UPDATE users SET hashed_password = $2, token_version = token_version + CASE WHEN $3 THEN 1 ELSE 0 END \
-             WHERE id = $1 RETURNING token_version",
+             WHERE id = $1 RETURNING token_version, CASE WHEN $3 THEN pg_notify('taskapi_accounts', id)::text END",
         )
         .bind(id)
         .bind(hash)
@@ -86,7 +86,7 @@ impl AccountStore for PgStore {
 
     async fn set_active(&self, email: &str, active: bool) -> StoreResult<Option<String>> {
         let id: Option<String> =
-            sqlx::query_scalar("UPDATE users SET is_active = $2 WHERE lower(email) = lower($1) RETURNING id")
+            sqlx::query_scalar("UPDATE users SET is_active = $2 WHERE lower(email) = lower($1) RETURNING id, pg_notify('taskapi_accounts', id)")
                 .bind(email)
                 .bind(active)
                 .fetch_optional(&self.pool)
@@ -95,7 +95,7 @@ impl AccountStore for PgStore {
     }
 
     async fn delete_account(&self, id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        let done = sqlx::query("DELETE FROM users WHERE id = $1 RETURNING pg_notify('taskapi_accounts', id)")
             .bind(id)
             .execute(&self.pool)
             .await?;

@@ -329,17 +329,19 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
     }
 }
 
+/// The owner's next change number, in a statement of its own.
+pub(super) const NEXT_CHANGE: &str = "UPDATE users SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq";
+
 /// Takes the owner's next change number in a transaction of its own: the owner's counter stays
 /// locked until the transaction ends, so every statement after it sees the latest committed
 /// state of the owner's objects (each statement reads afresh at READ COMMITTED). `None`: no
 /// such owner.
 async fn locked_change(pool: &db::Db, user_id: &str) -> StoreResult<Option<(db::Tx, i64)>> {
     let mut tx = pool.begin().await?;
-    let seq: Option<i64> =
-        sqlx::query_scalar("UPDATE users SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let seq: Option<i64> = sqlx::query_scalar(NEXT_CHANGE)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     Ok(seq.map(|seq| (tx, seq)))
 }
 

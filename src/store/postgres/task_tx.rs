@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::db::Tx;
 use super::sync::save_answer;
-use super::{task_columns, task_select, TaskRow};
+use super::{task_columns, task_select, TaskRow, NEXT_CHANGE};
 use crate::domain::tag::tag_key;
 use crate::domain::task::Task;
 use crate::domain::Timestamp;
@@ -40,7 +40,7 @@ fn bind_row<'q>(query: Query<'q, Postgres, PgArguments>, t: &'q Task, change: i6
 #[async_trait]
 impl TaskTx for PgTx {
     async fn next_change(&mut self, user_id: &str) -> StoreResult<Option<i64>> {
-        let seq = sqlx::query_scalar("UPDATE users SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq")
+        let seq = sqlx::query_scalar(NEXT_CHANGE)
             .bind(user_id)
             .fetch_optional(&mut *self.0)
             .await?;
