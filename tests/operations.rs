@@ -138,7 +138,15 @@ async fn metrics_after_traffic(backend: Backend) {
         assert!(body["detail"].is_string(), "{body}");
     }
 
+    // One live event stream, held open while scraping.
+    let stream = app
+        .as_user(&user, Method::GET, &format!("/api/{}/events", user.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
     let text = scrape(&app).await;
+    drop(stream);
     let all = samples(&text);
     let tasks_item = "/api/{user_id}/tasks/{id}";
     for (name, labels) in [
@@ -201,6 +209,7 @@ async fn metrics_after_traffic(backend: Backend) {
         ("taskapi_auth_failures_total", vec![("reason", "bad_credentials")]),
         ("taskapi_rate_limit_refusals_total", vec![("limit", "login")]),
         ("process_resident_memory_bytes", vec![]),
+        ("taskapi_event_streams_open", vec![]),
     ] {
         let sample = find(&all, name, &labels).unwrap();
         assert!(sample.value >= 1.0, "{name} {labels:?} = {}", sample.value);

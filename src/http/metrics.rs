@@ -195,6 +195,7 @@ pub async fn scrape(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
     let (in_use, idle) = state.store.pool_connections();
     metrics::gauge!("taskapi_db_pool_connections", "state" => "in_use").set(f64::from(in_use));
     metrics::gauge!("taskapi_db_pool_connections", "state" => "idle").set(f64::from(idle));
+    metrics::gauge!("taskapi_event_streams_open").set(state.events.open_streams() as f64);
     exporter.process.collect();
     exporter.handle.run_upkeep();
     (
