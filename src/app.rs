@@ -12,13 +12,14 @@ use axum::routing::get;
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::accounts::AccountCache;
 use crate::auth::better_auth::BetterAuthSessions;
 use crate::auth::jwks::Jwks;
 use crate::auth::password::Passwords;
-use crate::auth::rate_limit::RateLimiter;
 use crate::auth::token::Tokens;
 use crate::config::{Config, Secret};
 use crate::error::ApiError;
@@ -36,12 +37,12 @@ pub struct AppState {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub accounts: AccountCache,
-    pub login_limiter: RateLimiter,
-    pub signup_limiter: RateLimiter,
     /// How long an `Idempotency-Key`'s answer is kept.
     pub idempotency_ttl: Duration,
     /// How long tombstones are kept, and so how old a sync cursor may be.
     pub sync_retention: Duration,
+    /// `METRICS_TOKEN`: `/metrics` answers only with it.
+    pub metrics_token: Option<Secret>,
     /// Better Auth session checks, when configured (§11).
     pub better_auth: Option<BetterAuthSessions>,
     /// The CORS origins: besides the server's own, the only ones a cookie-authenticated write
@@ -55,7 +56,15 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config, secret: &Secret, store: Arc<dyn Store>) -> Result<Self, String> {
-        let jwks = config.jwks_url.clone().map(Jwks::new).transpose()?;
+        let jwks = config
+            .jwks_url
+            .clone()
+            .map(Jwks::new)
+            .transpose()
+            .map_err(|e| format!("AUTH_JWKS_URL: {e}"))?;
+        if config.metrics_token.is_some() && !http::metrics::install() {
+            return Err("METRICS_TOKEN: the metrics recorder cannot be installed".to_owned());
+        }
         Ok(Self {
             store,
             tokens: Tokens::new(
@@ -68,10 +77,9 @@ impl AppState {
             ),
             passwords: Passwords::new(),
             accounts: AccountCache::default(),
-            login_limiter: RateLimiter::per_minute(config.login_limit_per_minute),
-            signup_limiter: RateLimiter::per_minute(config.signup_limit_per_minute),
             idempotency_ttl: config.idempotency_ttl,
             sync_retention: config.sync_retention,
+            metrics_token: config.metrics_token.clone(),
             better_auth: BetterAuthSessions::new(&config.better_auth, secret.expose())?,
             cors_origins: config.cors_origins.clone(),
             events: Hub::new(config.sse_max_per_user),
@@ -108,6 +116,16 @@ fn cors(origins: &[HeaderValue]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+/// Responses over 1 KiB, compressed as `Accept-Encoding` asks (gzip, br, zstd); never event
+/// streams, whose events must reach the client as they happen, nor images (already compressed).
+fn compression() -> CompressionLayer<impl Predicate> {
+    let predicate = SizeAbove::new(1024)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
+    CompressionLayer::new().compress_when(predicate)
+}
+
 /// The whole application: API, service routes, docs and web app, with the middleware stack.
 pub fn router(state: Arc<AppState>, cors_origins: &[String]) -> Router {
     router_with(state, cors_origins, Router::new())
@@ -125,10 +143,11 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .route("/", get(service::root))
         .route("/health", get(service::health))
         .route("/health/ready", get(service::ready))
+        .route("/metrics", get(http::metrics::scrape))
         .route("/app", get(webapp::redirect))
         .route("/app/", get(webapp::index))
         .route("/app/{*path}", get(webapp::asset))
-        .merge(http::api_router())
+        .merge(http::api_router().route_layer(middleware::from_fn_with_state(state.clone(), mw::fail_fast)))
         .merge(http::openapi::router())
         .fallback(|| async { ApiError::NotFound("Not found") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -139,6 +158,7 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .layer(middleware::from_fn(move |req, next| {
             mw::cors_only_for_allowed(allowed.clone(), req, next)
         }))
+        .layer(compression())
         .layer(middleware::from_fn_with_state(streams, mw::tell_streams))
         .layer(middleware::from_fn(mw::request_context))
 }
@@ -173,9 +193,9 @@ pub async fn serve(
 /// How often expired idempotency keys and old tombstones are removed.
 const UPKEEP_EVERY: Duration = Duration::from_secs(600);
 
-/// Removes expired idempotency keys and tombstones older than the sync retention, now and then
-/// every [`UPKEEP_EVERY`], until the returned task is aborted. Several instances doing it at once
-/// is harmless.
+/// Removes expired idempotency keys, tombstones older than the sync retention and rate-limit keys
+/// whose attempts have all left the window, now and then every [`UPKEEP_EVERY`], until the
+/// returned task is aborted. Several instances doing it at once is harmless.
 pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(UPKEEP_EVERY);
@@ -189,6 +209,9 @@ pub fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "purged expired idempotency keys and tombstones"),
                 Err(e) => tracing::warn!(error = %e, "purge of expired idempotency keys and tombstones failed"),
+            }
+            if let Err(e) = state.store.purge_limits().await {
+                tracing::warn!(error = %e, "purge of old rate-limit keys failed");
             }
         }
     })
@@ -207,9 +230,16 @@ impl EventTasks {
 /// account changes, telling this process's streams and account cache. Nothing on SQLite, where
 /// this process is the only writer.
 pub fn spawn_events(state: &Arc<AppState>, config: &Config) -> EventTasks {
-    let (crate::config::Database::Postgres(options), Some(announcer)) = (&config.database, &state.announcer) else {
+    let (crate::config::Database::Postgres(target), Some(announcer)) = (&config.database, &state.announcer) else {
         return EventTasks(Vec::new());
     };
+    // LISTEN needs a session of its own, and the announcer's statements must not go through a
+    // pooler that cannot carry them: both use the server itself when it is given.
+    let options = config
+        .database_direct
+        .as_deref()
+        .cloned()
+        .unwrap_or_else(|| target.options.clone());
     let (on_account, on_reconnect) = (state.clone(), state.clone());
     let hooks = listener::Hooks {
         account_changed: Box::new(move |id| on_account.accounts.invalidate(id)),
@@ -218,9 +248,9 @@ pub fn spawn_events(state: &Arc<AppState>, config: &Config) -> EventTasks {
     // One connection of its own, so announcing never waits behind requests for the pool.
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
-        .connect_lazy_with((**options).clone());
+        .connect_lazy_with(options.clone());
     EventTasks(vec![
-        listener::spawn((**options).clone(), announcer.instance, state.events.clone(), hooks),
+        listener::spawn(options, announcer.instance, state.events.clone(), hooks),
         announcer.spawn(pool),
     ])
 }

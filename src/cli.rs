@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tracing_subscriber::EnvFilter;
 
 use crate::app::{self, AppState};
-use crate::config::{Config, ConfigError, Database, Secret, SecretSource, MIN_SECRET_LEN};
+use crate::config::{Config, ConfigError, Database, LogFormat, Secret, SecretSource, MIN_SECRET_LEN};
 use crate::domain::account::Email;
 use crate::domain::Timestamp;
 use crate::store::{self, ImportedAccount, Store, StoreError};
@@ -127,14 +127,23 @@ fn tune_allocator() {
     }
 }
 
+/// Text lines, or one JSON object per line with `LOG_FORMAT=json`. Read before the rest of the
+/// configuration, so that its errors are logged in the chosen format; a bad value is reported by
+/// [`Config::from_env`].
 fn init_tracing() {
+    let _ = dotenvy::dotenv();
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
+    let format = LogFormat::parse(std::env::var("LOG_FORMAT").ok().as_deref().map(str::trim)).unwrap_or_default();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
@@ -147,9 +156,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 async fn connect(config: &Config) -> Result<Arc<dyn Store>, Failure> {
-    store::connect(config).await.map_err(|e| {
-        let variable = "DATABASE_URL";
-        fail(format!("{variable}: cannot connect to the database ({e})"), 2)
+    store::connect(config).await.map_err(|e| match e {
+        // Names the variable, host and port already.
+        StoreError::Unreachable(what) => fail(what, 2),
+        other => fail(format!("DATABASE_URL: cannot connect to the database ({other})"), 2),
     })
 }
 
@@ -225,8 +235,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     } else if store.migration_status().await?.iter().any(|m| !m.applied) {
         tracing::warn!("AUTO_MIGRATE is off and migrations are pending: run `taskapi migrate up`");
     }
-    let state =
-        Arc::new(AppState::new(&config, &secret, store.clone()).map_err(|e| fail(format!("AUTH_JWKS_URL: {e}"), 2))?);
+    let state = Arc::new(AppState::new(&config, &secret, store.clone()).map_err(|e| fail(e, 2))?);
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -238,6 +247,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     };
     tracing::info!(address = %local, database = %backend, "listening on http://{local} (web app: http://{local}/app/)");
     let upkeep = app::spawn_upkeep(state.clone());
+    let metrics_upkeep = crate::http::metrics::spawn_upkeep();
     let changes = app::spawn_events(&state, &config);
     let hub = state.events.clone();
     let result = app::serve(listener, app::router(state, &config.cors_origins), async move {
@@ -248,6 +258,9 @@ async fn serve(config: Config) -> Result<(), Failure> {
     .await;
     upkeep.abort();
     changes.abort();
+    if let Some(task) = metrics_upkeep {
+        task.abort();
+    }
     store.close().await;
     result.map_err(|e| fail(format!("server error: {e}"), 1))?;
     tracing::info!("stopped");

@@ -56,8 +56,16 @@ impl fmt::Debug for Secret {
 /// The database the server talks to.
 #[derive(Debug, Clone)]
 pub enum Database {
-    Postgres(Box<PgConnectOptions>),
+    Postgres(Box<PgTarget>),
     Sqlite(PathBuf),
+}
+
+/// A PostgreSQL server, or a pooler in front of one.
+#[derive(Debug, Clone)]
+pub struct PgTarget {
+    pub options: PgConnectOptions,
+    /// `pgbouncer=true`: a pooler that cannot carry named prepared statements.
+    pub unnamed_statements: bool,
 }
 
 /// Where the HS256 secret comes from.
@@ -89,10 +97,36 @@ pub struct Config {
     pub signup_limit_per_minute: u32,
     pub idempotency_ttl: Duration,
     pub sync_retention: Duration,
+    /// `DATABASE_DIRECT_URL`: the server itself when `DATABASE_URL` goes through a pooler.
+    pub database_direct: Option<Box<PgConnectOptions>>,
+    /// `METRICS_TOKEN`: `/metrics` exists only when set, and needs it as a bearer token.
+    pub metrics_token: Option<Secret>,
+    pub log_format: LogFormat,
     /// Better Auth sessions (§11): its database, its base URL, how long an answer is reused.
     pub better_auth: BetterAuthConfig,
     /// Open event streams allowed per user (`SSE_MAX_PER_USER`).
     pub sse_max_per_user: usize,
+}
+
+/// `LOG_FORMAT`: human-readable lines, or one JSON object per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(value: Option<&str>) -> Result<Self, ConfigError> {
+        match value.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("text") => Ok(Self::Text),
+            Some("json") => Ok(Self::Json),
+            Some(other) => Err(ConfigError::new(
+                "LOG_FORMAT",
+                format!("expected text or json, got {other:?}"),
+            )),
+        }
+    }
 }
 
 /// Where Better Auth sessions are checked; neither set: session credentials are not accepted.
@@ -235,10 +269,29 @@ impl Config {
             }
         }
 
+        let database_direct = match (get("DATABASE_DIRECT_URL"), &database) {
+            (None, _) => None,
+            (Some(url), Database::Postgres(_)) => match parse_database_url(&url) {
+                Ok(Database::Postgres(target)) => Some(Box::new(target.options)),
+                Ok(Database::Sqlite(_)) => {
+                    return Err(ConfigError::new("DATABASE_DIRECT_URL", "must be a PostgreSQL URL"))
+                }
+                Err(e) => return Err(ConfigError::new("DATABASE_DIRECT_URL", e.message)),
+            },
+            (Some(_), Database::Sqlite(_)) => {
+                return Err(ConfigError::new(
+                    "DATABASE_DIRECT_URL",
+                    "only applies when DATABASE_URL is a PostgreSQL URL",
+                ))
+            }
+        };
         let better_auth = better_auth_config(&get)?;
 
         Ok(Self {
             database,
+            database_direct,
+            metrics_token: get("METRICS_TOKEN").map(Secret::new),
+            log_format: LogFormat::parse(get("LOG_FORMAT").as_deref())?,
             secret,
             host: get("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
             port,
@@ -398,10 +451,13 @@ fn parse_database_url_of(variable: &'static str, raw: &str) -> Result<Database, 
             let mut clean = url.clone();
             clean.set_query(None);
             let mut sslmode: Option<String> = None;
+            let mut pgbouncer = false;
             let mut kept: Vec<(String, String)> = Vec::new();
             for (key, value) in url.query_pairs() {
                 match key.as_ref() {
                     "sslmode" => sslmode = Some(value.into_owned()),
+                    // Prisma's convention: a pooler that cannot carry named prepared statements.
+                    "pgbouncer" => pgbouncer = matches!(value.as_ref(), "true" | "1"),
                     // asyncpg's spelling.
                     "ssl" => {
                         sslmode = Some(match value.as_ref() {
@@ -437,9 +493,16 @@ fn parse_database_url_of(variable: &'static str, raw: &str) -> Result<Database, 
             if !kept.is_empty() {
                 clean.query_pairs_mut().extend_pairs(kept);
             }
-            let options = PgConnectOptions::from_str(clean.as_str())
+            let mut options = PgConnectOptions::from_str(clean.as_str())
                 .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
-            Ok(Database::Postgres(Box::new(options)))
+            if pgbouncer {
+                // Nothing to cache: every statement is sent unnamed (see store::postgres::db).
+                options = options.statement_cache_capacity(0);
+            }
+            Ok(Database::Postgres(Box::new(PgTarget {
+                options,
+                unnamed_statements: pgbouncer,
+            })))
         }
         other => Err(bad(&format!(
             "unsupported scheme {other:?} (expected postgres:// or sqlite://)"
@@ -460,7 +523,7 @@ mod tests {
 
     fn pg(url: &str) -> PgConnectOptions {
         match parse_database_url(url).unwrap() {
-            Database::Postgres(o) => *o,
+            Database::Postgres(target) => target.options,
             other => panic!("expected PostgreSQL, got {other:?}"),
         }
     }
@@ -576,7 +639,9 @@ mod tests {
             ("BETTER_AUTH_CACHE_TTL", "500ms"),
         ])
         .unwrap();
-        assert!(matches!(&c.better_auth.database, Some(Database::Postgres(o)) if o.get_database() == Some("auth")));
+        assert!(
+            matches!(&c.better_auth.database, Some(Database::Postgres(o)) if o.options.get_database() == Some("auth"))
+        );
         assert_eq!(
             c.better_auth.url.as_ref().map(|u| u.as_str()),
             Some("https://app.test/")

@@ -63,6 +63,13 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+pub const UNAVAILABLE: &str = "Service temporarily unavailable: the database cannot be reached";
+
+/// Marks a response that a database failure made: the fail-fast layer then has the connection
+/// checked (see `store::breaker`).
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseTrouble;
+
 pub const ACCESS_DENIED: &str = "Access denied: You can only access your own resources";
 pub const ACCOUNT_DISABLED: &str = "Account is disabled";
 pub const CROSS_SITE_REFUSED: &str = "Cross-site request refused";
@@ -95,6 +102,18 @@ impl ApiError {
     }
 }
 
+/// The metrics label of a 401: a fixed word per message, never the message's inputs.
+fn auth_failure_reason(message: &str) -> &'static str {
+    match message {
+        "Authorization header missing" => "missing",
+        "Invalid authorization header" => "malformed",
+        crate::auth::accounts::INVALID_TOKEN => "invalid_token",
+        "Invalid email or password" => "bad_credentials",
+        "Incorrect password" => "wrong_password",
+        _ => "other",
+    }
+}
+
 #[derive(Serialize)]
 struct Detail<'a, T: Serialize + ?Sized> {
     detail: &'a T,
@@ -117,16 +136,21 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match self {
             Self::Unauthorized(msg) => {
+                crate::http::metrics::auth_failure(auth_failure_reason(msg));
                 let mut res = detail_response(status, msg);
                 res.headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 res
             }
-            Self::Forbidden(msg)
-            | Self::NotFound(msg)
-            | Self::Conflict(msg)
-            | Self::Gone(msg)
-            | Self::PreconditionFailed(msg) => detail_response(status, msg),
+            Self::Forbidden(msg) => {
+                if msg == ACCOUNT_DISABLED {
+                    crate::http::metrics::auth_failure("account_disabled");
+                }
+                detail_response(status, msg)
+            }
+            Self::NotFound(msg) | Self::Conflict(msg) | Self::Gone(msg) | Self::PreconditionFailed(msg) => {
+                detail_response(status, msg)
+            }
             Self::MethodNotAllowed => detail_response(status, "Method Not Allowed"),
             Self::PayloadTooLarge => detail_response(status, "Request body too large (limit 64 KiB)"),
             Self::UnsupportedMediaType => detail_response(status, "Content-Type must be application/json"),
@@ -138,10 +162,11 @@ impl IntoResponse for ApiError {
                 res
             }
             Self::TooManyStreams => detail_response(status, "Too many open event streams"),
-            Self::Unavailable => detail_response(
-                status,
-                "Service temporarily unavailable: the database cannot be reached",
-            ),
+            Self::Unavailable => {
+                let mut res = detail_response(status, UNAVAILABLE);
+                res.extensions_mut().insert(DatabaseTrouble);
+                res
+            }
             Self::AuthUnavailable => detail_response(
                 status,
                 "Service temporarily unavailable: sessions cannot be checked with Better Auth",
@@ -157,8 +182,9 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(cause) => {
+            StoreError::Unavailable(cause) | StoreError::Unreachable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
+                crate::http::metrics::database_error("unavailable");
                 Self::Unavailable
             }
             StoreError::EmailTaken => Self::Conflict("Email already registered"),
@@ -171,7 +197,10 @@ impl From<StoreError> for ApiError {
             // The key's claim was taken over while this request ran: another copy of it is running.
             StoreError::Invalid(error) => Self::field(error),
             StoreError::ClaimLost => Self::Conflict(crate::http::idempotency::IN_PROGRESS),
-            StoreError::Other(cause) => Self::Internal(cause),
+            StoreError::Other(cause) => {
+                crate::http::metrics::database_error("other");
+                Self::Internal(cause)
+            }
         }
     }
 }

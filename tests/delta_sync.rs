@@ -397,7 +397,7 @@ async fn sync_cursors_expire_after_the_retention() {
 /// The promise of §9: a syncer looping while 8 writers on two instances create, update, toggle
 /// and delete (60 writes each) ends with a copy equal to the server's state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sync_misses_nothing_with_writers_on_two_instances() {
+async fn postgres_sync_misses_nothing_with_writers_on_two_instances() {
     let Some(app) = TestApp::start(Backend::Postgres).await else {
         return;
     };

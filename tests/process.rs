@@ -32,12 +32,15 @@ fn postgres_required() -> bool {
     std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v.trim() == "1")
 }
 
-/// Prints a skip line past the test harness's capture, or fails when PostgreSQL is required.
+#[path = "common/skip.rs"]
+mod skipped;
+
+/// Counts a skipped test (reported after the summary), or fails when PostgreSQL is required.
 fn skip(reason: &str) {
     if postgres_required() {
         panic!("REQUIRE_POSTGRES=1, but {reason}");
     }
-    let _ = writeln!(std::io::stderr(), "skipped: PostgreSQL not reachable ({reason})");
+    skipped::record(reason);
 }
 
 fn admin_url() -> String {
@@ -136,11 +139,38 @@ impl Db {
         }
     }
 
+    /// How a server reaches it: for PostgreSQL through the pooler when the suite runs through one.
     fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("DATABASE_URL".to_owned(), self.url()),
-            ("BETTER_AUTH_SECRET".to_owned(), SECRET.to_owned()),
-        ]
+        let mut env = match self {
+            Db::Sqlite(_) => vec![("DATABASE_URL".to_owned(), self.url())],
+            Db::Postgres(_) => database_vars(&self.url()),
+        };
+        env.push(("BETTER_AUTH_SECRET".to_owned(), SECRET.to_owned()));
+        env
+    }
+
+    /// Every migration of this backend, in order: (version, name). PostgreSQL alone counts
+    /// brute-force limits in the database.
+    fn migrations(&self) -> Vec<(i64, &'static str)> {
+        let mut all = vec![
+            (1, "users"),
+            (2, "tasks and categories"),
+            (3, "sync and idempotency"),
+            (4, "tags subtasks recurrence"),
+        ];
+        if matches!(self, Db::Postgres(_)) {
+            all.push((5, "shared rate limits"));
+        }
+        all
+    }
+
+    /// The application's tables once every migration is applied.
+    fn app_tables(&self) -> Vec<&'static str> {
+        let mut tables = APP_TABLES.to_vec();
+        if matches!(self, Db::Postgres(_)) {
+            tables.insert(3, "rate_limits");
+        }
+        tables
     }
 
     /// Which of the application's tables exist, sorted.
@@ -151,7 +181,7 @@ impl Db {
                     .await
                     .expect("open SQLite");
                 let names: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'task_tags') ORDER BY name",
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits', 'task_tags') ORDER BY name",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -163,7 +193,7 @@ impl Db {
                 let mut conn = admin_connection(&db.url).await.expect("connect to the test database");
                 let names: Vec<String> = sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'task_tags') ORDER BY 1",
+                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits', 'task_tags') ORDER BY 1",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -210,6 +240,28 @@ const APP_TABLES: [&str; 6] = [
     "tasks",
     "users",
 ];
+
+/// `TEST_PGBOUNCER_URL`, when the suite runs through a pooler (see tests/common/mod.rs).
+fn pgbouncer_url() -> Option<String> {
+    std::env::var("TEST_PGBOUNCER_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// `DATABASE_URL` (and `DATABASE_DIRECT_URL`) for a database on the test server.
+fn database_vars(direct: &str) -> Vec<(String, String)> {
+    let Some(pooler) = pgbouncer_url() else {
+        return vec![("DATABASE_URL".to_owned(), direct.to_owned())];
+    };
+    let direct_url = url::Url::parse(direct).expect("database URL");
+    let mut pooled = url::Url::parse(&pooler).expect("TEST_PGBOUNCER_URL is a URL");
+    pooled.set_path(direct_url.path());
+    pooled.set_query(Some("pgbouncer=true"));
+    vec![
+        ("DATABASE_URL".to_owned(), pooled.to_string()),
+        ("DATABASE_DIRECT_URL".to_owned(), direct.to_owned()),
+    ]
+}
 
 // ---------------------------------------------------------------------------------------------
 // Processes: every child gets a clean environment, a temp working directory, and is killed on drop.
@@ -377,15 +429,20 @@ fn migration_lines(stdout: &str) -> Vec<(i64, String, String)> {
         .collect()
 }
 
+/// Asserts `migrate` output: the first `applied` of the backend's migrations applied, the rest
+/// pending.
 #[track_caller]
-fn assert_migrations(out: &Output, states: [&str; 4]) {
+fn assert_migrations(out: &Output, db: &Db, applied: usize) {
     out.assert_success("migrate");
-    let expected = vec![
-        (1, states[0].to_owned(), "users".to_owned()),
-        (2, states[1].to_owned(), "tasks and categories".to_owned()),
-        (3, states[2].to_owned(), "sync and idempotency".to_owned()),
-        (4, states[3].to_owned(), "tags subtasks recurrence".to_owned()),
-    ];
+    let expected: Vec<(i64, String, String)> = db
+        .migrations()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (version, name))| {
+            let state = if i < applied { "applied" } else { "pending" };
+            (version, state.to_owned(), name.to_owned())
+        })
+        .collect();
     assert_eq!(
         migration_lines(&out.stdout),
         expected,
@@ -558,7 +615,7 @@ fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
     let dir = TempDir::new().unwrap();
     /// What the case is, its environment, and the variable the error must name.
     type Case = (&'static str, Vec<(String, String)>, &'static str);
-    let cases: [Case; 6] = [
+    let cases: [Case; 8] = [
         (
             "garbage URL",
             vars(&[("DATABASE_URL", "not-a-url"), ("BETTER_AUTH_SECRET", SECRET)]),
@@ -574,10 +631,21 @@ fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
             "DATABASE_URL",
         ),
         (
+            "unreachable direct database",
+            vars(&[
+                ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+                ("DATABASE_DIRECT_URL", "postgres://postgres@127.0.0.1:2/x"),
+                ("BETTER_AUTH_SECRET", SECRET),
+                ("DB_ACQUIRE_TIMEOUT", "1s"),
+            ]),
+            "DATABASE_DIRECT_URL",
+        ),
+        (
             "short secret",
             vars(&[("BETTER_AUTH_SECRET", "short")]),
             "BETTER_AUTH_SECRET",
         ),
+        ("unknown log format", vars(&[("LOG_FORMAT", "xml")]), "LOG_FORMAT"),
         (
             "PostgreSQL without a secret",
             vars(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")]),
@@ -630,6 +698,23 @@ fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
             out.stdout
         );
     }
+    // A connection error names the host and port it tried, never the password.
+    let out = finish(
+        Proc::spawn(
+            dir.path(),
+            &vars(&[
+                ("DATABASE_URL", "postgres://app:hunter2-very-secret@127.0.0.1:1/tasks"),
+                ("BETTER_AUTH_SECRET", SECRET),
+                ("DB_ACQUIRE_TIMEOUT", "1s"),
+            ]),
+            &["serve"],
+        ),
+        Duration::from_secs(10),
+        Instant::now(),
+    );
+    assert!(!out.status.success());
+    assert!(out.last_stderr_line().contains("127.0.0.1:1"), "{}", out.stderr);
+    assert!(!out.stderr.contains("hunter2"), "the password leaked: {}", out.stderr);
     // The same checks hold for the other commands, which read the same configuration.
     let out = run_cli(
         dir.path(),
@@ -839,66 +924,45 @@ async fn postgres_write_survives_kill_9() {
 
 async fn migrate_cli_round_trips(dir: &Path, db: &Db) {
     let env = db.env();
+    let all = db.migrations().len();
+    let recorded: Vec<(i64, bool)> = db.migrations().iter().map(|(v, _)| (*v, true)).collect();
     let out = run_cli(dir, &env, &["migrate", "status"]);
-    assert_migrations(&out, ["pending", "pending", "pending", "pending"]);
+    assert_migrations(&out, db, 0);
     assert_eq!(db.tables().await, Vec::<String>::new(), "status applies nothing");
 
     let out = run_cli(dir, &env, &["migrate", "up"]);
-    assert_migrations(&out, ["applied", "applied", "applied", "applied"]);
+    assert_migrations(&out, db, all);
     assert!(out.stdout.contains("migrations applied"), "{}", out.stdout);
-    assert_eq!(db.tables().await, APP_TABLES);
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "status"]),
-        ["applied", "applied", "applied", "applied"],
-    );
+    assert_eq!(db.tables().await, db.app_tables());
+    assert_migrations(&run_cli(dir, &env, &["migrate", "status"]), db, all);
 
     // Up again is a no-op.
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied", "applied"],
-    );
+    assert_migrations(&run_cli(dir, &env, &["migrate", "up"]), db, all);
 
     // Down with no count reverts the last one only.
     let out = run_cli(dir, &env, &["migrate", "down"]);
-    assert_migrations(&out, ["applied", "applied", "applied", "pending"]);
-    assert_eq!(
-        db.tables().await,
-        ["categories", "deletions", "idempotency_keys", "tasks", "users"]
-    );
+    assert_migrations(&out, db, all - 1);
+    let without_last: Vec<&str> = match db {
+        Db::Sqlite(_) => vec!["categories", "deletions", "idempotency_keys", "tasks", "users"],
+        Db::Postgres(_) => APP_TABLES.to_vec(),
+    };
+    assert_eq!(db.tables().await, without_last);
 
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied", "applied"],
-    );
-    let out = run_cli(dir, &env, &["migrate", "down", "4"]);
-    assert_migrations(&out, ["pending", "pending", "pending", "pending"]);
+    assert_migrations(&run_cli(dir, &env, &["migrate", "up"]), db, all);
+    let out = run_cli(dir, &env, &["migrate", "down", &all.to_string()]);
+    assert_migrations(&out, db, 0);
     assert!(out.stdout.contains("reverted"), "{}", out.stdout);
-    assert_eq!(db.tables().await, Vec::<String>::new(), "down 4 drops every table");
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "status"]),
-        ["pending", "pending", "pending", "pending"],
-    );
+    assert_eq!(db.tables().await, Vec::<String>::new(), "down {all} drops every table");
+    assert_migrations(&run_cli(dir, &env, &["migrate", "status"]), db, 0);
 
-    assert_migrations(
-        &run_cli(dir, &env, &["migrate", "up"]),
-        ["applied", "applied", "applied", "applied"],
-    );
-    assert_eq!(db.tables().await, APP_TABLES);
-    assert_eq!(
-        db.migration_rows().await,
-        vec![(1, true), (2, true), (3, true), (4, true)]
-    );
+    assert_migrations(&run_cli(dir, &env, &["migrate", "up"]), db, all);
+    assert_eq!(db.tables().await, db.app_tables());
+    assert_eq!(db.migration_rows().await, recorded);
 
     // A server on the re-applied schema works.
-    let server = start_server(
-        dir,
-        &vars(&[
-            ("DATABASE_URL", &db.url()),
-            ("BETTER_AUTH_SECRET", SECRET),
-            ("AUTO_MIGRATE", "false"),
-        ]),
-    )
-    .await;
+    let mut server_env = env.clone();
+    server_env.push(("AUTO_MIGRATE".to_owned(), "false".to_owned()));
+    let server = start_server(dir, &server_env).await;
     let (user_id, token) = server.signup("migrated@example.com").await;
     server.create_task(&user_id, &token, "After a round trip").await;
 }
@@ -930,15 +994,12 @@ async fn postgres_two_concurrent_migrate_up_apply_the_schema_once() {
         finish(a, Duration::from_secs(60), started),
         finish(b, Duration::from_secs(60), started),
     ] {
-        assert_migrations(&out, ["applied", "applied", "applied", "applied"]);
+        assert_migrations(&out, &db, db.migrations().len());
         assert_no_panic(&out);
     }
-    assert_eq!(
-        db.migration_rows().await,
-        vec![(1, true), (2, true), (3, true), (4, true)],
-        "each migration recorded once"
-    );
-    assert_eq!(db.tables().await, APP_TABLES);
+    let recorded: Vec<(i64, bool)> = db.migrations().iter().map(|(v, _)| (*v, true)).collect();
+    assert_eq!(db.migration_rows().await, recorded, "each migration recorded once");
+    assert_eq!(db.tables().await, db.app_tables());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1283,85 +1344,177 @@ impl Drop for Cluster {
     }
 }
 
-#[tokio::test]
-async fn postgres_outage_answers_503_and_recovers_without_restart() {
+/// One answer seen by the load: when its request started and ended, and what it was.
+#[derive(Debug, Clone)]
+struct Answer {
+    started: Instant,
+    took: Duration,
+    status: u16,
+    /// A `{"detail": "…"}` body.
+    json_detail: bool,
+}
+
+/// Clients sending list and create requests back to back until `stop` is set.
+fn spawn_load(
+    server: &Server,
+    user_id: &str,
+    token: &str,
+    clients: usize,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<Vec<Answer>>> {
+    (0..clients)
+        .map(|i| {
+            let client = server.client.clone();
+            let url = format!("{}/api/{user_id}/tasks", server.base);
+            let token = token.to_owned();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                let mut n = 0u32;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    let req = if (n + i as u32) % 2 == 0 {
+                        client.get(&url)
+                    } else {
+                        client.post(&url).json(&json!({"title": "under load"}))
+                    };
+                    let started = Instant::now();
+                    let res = req.bearer_auth(&token).send().await;
+                    let Ok(res) = res else {
+                        panic!("the server stopped answering: {res:?}");
+                    };
+                    let status = res.status().as_u16();
+                    let body: Value = res.json().await.unwrap_or(Value::Null);
+                    answers.push(Answer {
+                        started,
+                        took: started.elapsed(),
+                        status,
+                        json_detail: body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                    });
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                answers
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_outage_under_load_fails_fast_and_recovers_without_restart() {
     let Some(cluster) = Cluster::create() else { return };
     let dir = TempDir::new().unwrap();
-    let env = vars(&[
-        ("DATABASE_URL", &cluster.url()),
-        ("BETTER_AUTH_SECRET", SECRET),
-        ("DB_ACQUIRE_TIMEOUT", "2s"),
-    ]);
+    // The default acquire timeout (3 s): failing fast must not wait for it.
+    let env = vars(&[("DATABASE_URL", &cluster.url()), ("BETTER_AUTH_SECRET", SECRET)]);
     let mut server = start_server(dir.path(), &env).await;
     let (user_id, token) = server.signup("outage@example.com").await;
     let task = server.create_task(&user_id, &token, "Before the outage").await;
     let tasks = format!("/api/{user_id}/tasks");
 
+    let stop_load = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = spawn_load(&server, &user_id, &token, 6, stop_load.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let stopping = Instant::now();
     let out = cluster.stop();
     assert!(
         out.status.success(),
         "pg_ctl stop: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let stopped = Instant::now();
 
-    // Several rounds: the first meet dead pooled connections, later ones wait for a new one.
-    for round in 0..3 {
-        for (method, body) in [("GET", None), ("POST", Some(json!({"title": "During the outage"})))] {
-            let started = Instant::now();
-            let (status, answer) = server.call(method, &tasks, Some(&token), body.as_ref()).await;
-            let took = started.elapsed();
-            assert_eq!(
-                status, 503,
-                "round {round}, {method} {tasks} during the outage: {answer}"
-            );
-            assert!(answer["detail"].as_str().is_some_and(|d| !d.is_empty()), "{answer}");
-            assert!(
-                took < Duration::from_secs(6),
-                "round {round}, {method}: 503 took {took:?}"
-            );
-        }
+    // Three seconds of outage, the load going on; readiness asked now and then.
+    while stopped.elapsed() < Duration::from_secs(3) {
+        let started = Instant::now();
+        let (status, body) = server.call("GET", "/health/ready", None, None).await;
+        let took = started.elapsed();
+        assert_eq!(status, 503, "/health/ready during the outage: {body}");
+        assert!(body["detail"].is_string(), "{body}");
+        assert!(
+            took < Duration::from_secs(1),
+            "/health/ready took {took:?} during the outage"
+        );
         let (status, body) = server.call("GET", "/health", None, None).await;
         assert_eq!(
             (status, body),
             (200, json!({"status": "healthy", "message": "API is running"}))
         );
-        let started = Instant::now();
-        let (status, body) = server.call("GET", "/health/ready", None, None).await;
-        assert_eq!(status, 503, "/health/ready during the outage: {body}");
-        assert!(body["detail"].is_string(), "{body}");
-        assert!(
-            started.elapsed() < Duration::from_secs(6),
-            "/health/ready took {:?}",
-            started.elapsed()
-        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert!(
         server.proc.exited().is_none(),
         "the server keeps running through the outage"
     );
 
+    // PostgreSQL may accept connections a little before `pg_ctl start -w` returns.
+    let restarting = Instant::now();
     cluster.start();
     let back = Instant::now();
-    let list = loop {
+    let recovered = loop {
         let (status, body) = server.call("GET", &tasks, Some(&token), None).await;
         if status == 200 {
-            break body;
+            break back.elapsed();
         }
         assert_eq!(status, 503, "while reconnecting: {body}");
+        assert!(body["detail"].is_string(), "{body}");
         assert!(
-            back.elapsed() < Duration::from_secs(20),
-            "no recovery within 20 s of the database's return"
+            back.elapsed() < Duration::from_secs(2),
+            "no success within 2 s of the database's return"
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert_eq!(
-        list,
-        json!([task]),
-        "the task from before is there, and nothing written during the outage"
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop_load.store(true, Ordering::SeqCst);
+    let mut answers = Vec::new();
+    for client in load {
+        answers.extend(client.await.expect("load client"));
+    }
+
+    // Every answer to a request sent while the database was down: a JSON 503 within 1 s.
+    let during: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.started >= stopped && a.started + a.took <= restarting)
+        .collect();
+    assert!(
+        during.len() > 20,
+        "the load went on through the outage: {} answers",
+        during.len()
     );
+    let internal_errors = || {
+        let log = server.proc.stderr();
+        log.lines()
+            .filter(|l| l.contains("internal error") || l.contains("status=500"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for answer in &during {
+        assert_eq!(
+            answer.status,
+            503,
+            "during the outage: {answer:?}\n{}",
+            internal_errors()
+        );
+        assert!(answer.json_detail, "a JSON detail: {answer:?}");
+        assert!(answer.took < Duration::from_secs(1), "503 within 1 s: {answer:?}");
+    }
+    // Those caught by the stop itself, and those while it came back, fail just as fast.
+    for answer in answers
+        .iter()
+        .filter(|a| a.started >= stopping && a.status != 200 && a.status != 201)
+    {
+        assert_eq!(answer.status, 503, "{answer:?}\n{}", internal_errors());
+        assert!(answer.json_detail, "{answer:?}");
+        assert!(answer.took < Duration::from_secs(1), "{answer:?}");
+    }
+    let after: Vec<&Answer> = answers.iter().filter(|a| a.started >= back + recovered).collect();
+    assert!(
+        after.iter().all(|a| a.status == 200 || a.status == 201),
+        "once recovered, everything succeeds: {after:?}"
+    );
+
     let (status, body) = server.call("GET", "/health/ready", None, None).await;
     assert_eq!((status, body), (200, json!({"status": "ready", "database": "ok"})));
-    server.create_task(&user_id, &token, "After the outage").await;
     let (status, body) = server
         .call(
             "GET",
@@ -1370,8 +1523,16 @@ async fn postgres_outage_answers_503_and_recovers_without_restart() {
             None,
         )
         .await;
-    assert_eq!((status, &body), (200, &task));
+    assert_eq!((status, &body), (200, &task), "the task from before is there");
+    server.create_task(&user_id, &token, "After the outage").await;
     assert!(server.proc.exited().is_none(), "no restart of taskapi");
+    server.stop();
+    let log = server.proc.stderr();
+    assert!(
+        log.contains("database unreachable"),
+        "the breaker opening is logged:\n{log}"
+    );
+    assert!(log.contains("database reachable again"), "and its closing:\n{log}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1434,6 +1595,50 @@ async fn request_log_has_one_line_per_request_and_no_secrets() {
         .find(|l| l.contains("POST") && l.contains("/tasks"))
         .expect("create logged");
     assert!(create.contains("status=201"), "{create}");
+}
+
+#[tokio::test]
+async fn json_log_format_writes_one_object_per_line() {
+    let dir = TempDir::new().unwrap();
+    let mut server = start_server(
+        dir.path(),
+        &vars(&[
+            ("BETTER_AUTH_SECRET", "log-test-secret-0123456789abcdefghij"),
+            ("LOG_FORMAT", "json"),
+        ]),
+    )
+    .await;
+    let res = server
+        .client
+        .get(format!("{}/health", server.base))
+        .header("x-request-id", "json-log-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    server.stop();
+
+    let log = server.proc.stderr();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON object ({e}): {l}")))
+        .collect();
+    assert!(lines.len() >= 3, "start, request, stop:\n{log}");
+    for line in &lines {
+        assert!(line["timestamp"].is_string(), "{line}");
+        assert!(line["level"].is_string(), "{line}");
+        assert!(line["message"].is_string(), "{line}");
+    }
+    let request = lines
+        .iter()
+        .find(|l| l["request_id"] == "json-log-42")
+        .unwrap_or_else(|| panic!("the request's line:\n{log}"));
+    assert_eq!(request["message"], "request");
+    assert_eq!(request["method"], "GET");
+    assert_eq!(request["path"], "/health");
+    assert_eq!(request["status"], 200);
+    assert!(request["latency_us"].is_u64(), "{request}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -102,11 +102,10 @@ pub async fn signup(
 ) -> ApiResult<impl IntoResponse> {
     let signup = Signup::parse(&body)?;
     let ip = client_ip(&extensions);
-    state
-        .signup_limiter
-        .check(&ip)
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
-    state.signup_limiter.record(&ip);
+    if let Some(retry_after_secs) = state.store.admit_signup(&ip).await? {
+        crate::http::metrics::rate_limited("signup");
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
     let password_hash = state.passwords.hash(signup.password).await?;
     let account = state
         .store
@@ -159,17 +158,24 @@ pub async fn login(
     // Failures are counted per client and email; past the limit even the right password is
     // refused, so the limit reveals nothing.
     let key = format!("{}|{}", client_ip(&extensions), login.email);
-    state
-        .login_limiter
-        .check(&key)
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
-    let account = state.store.account_by_email(&login.email).await?;
-    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let attempt = state.store.login_attempt(&login.email, &key).await?;
+    let counted = attempt.admission.map_err(|retry_after_secs| {
+        crate::http::metrics::rate_limited("login");
+        ApiError::TooManyRequests { retry_after_secs }
+    })?;
+    let hash = attempt.account.as_ref().and_then(|a| a.password_hash.clone());
     let verdict = state.passwords.verify(login.password.clone(), hash).await?;
-    let Some(account) = account.filter(|_| verdict.is_right()) else {
-        state.login_limiter.record(&key);
+    let Some(account) = attempt.account.filter(|_| verdict.is_right()) else {
+        // Counted already, as it was let through.
         return Err(ApiError::Unauthorized(INVALID_CREDENTIALS));
     };
+    // Successful logins do not count. Off the answer's path: the client need not wait for it.
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.release_login(&key, counted).await {
+            tracing::warn!(error = %e, "could not uncount a successful login");
+        }
+    });
     if !account.user.is_active {
         return Err(ApiError::Forbidden(ACCOUNT_DISABLED));
     }

@@ -4,12 +4,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::error::detail_response;
+use crate::app::AppState;
+use crate::error::{detail_response, ApiError, DatabaseTrouble};
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -44,9 +45,14 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         .unwrap_or_else(generated_request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    // `Router::layer` wraps each route, so the matched template is known here: never the path.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let mut res = next.run(req).await;
     let status = res.status().as_u16();
-    let latency_us = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
+    let latency_us = elapsed.as_micros() as u64;
+    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+    super::metrics::request(&method, route, status, elapsed);
     let request_id = id.to_str().unwrap_or_default();
     if status >= 500 {
         tracing::warn!(%method, %path, status, latency_us, request_id, "request");
@@ -56,6 +62,9 @@ pub async fn request_context(req: Request, next: Next) -> Response {
     res.headers_mut().insert(REQUEST_ID.clone(), id);
     res
 }
+
+/// The route label of requests no route matched (404s, whatever their path).
+const UNMATCHED: &str = "unmatched";
 
 /// tower-http's CORS layer still adds `Access-Control-Allow-Credentials` and the exposed headers
 /// when the origin is not allowed; the contract wants no CORS headers at all for other origins.
@@ -88,6 +97,31 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .unwrap_or_else(|| "unknown panic".into());
     tracing::error!(panic = %message, "handler panicked");
     detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+}
+
+/// Fails fast while the database is known to be unreachable (SPEC §12): 503 at once instead of a
+/// pool timeout, also for a request already waiting when the breaker opens. A response that a
+/// database failure made has the connection checked.
+pub async fn fail_fast(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use axum::response::IntoResponse;
+    let Some(breaker) = state.store.breaker() else {
+        return next.run(req).await;
+    };
+    if breaker.is_open() {
+        return ApiError::Unavailable.into_response();
+    }
+    let res = tokio::select! {
+        res = next.run(req) => res,
+        () = breaker.opened() => return ApiError::Unavailable.into_response(),
+    };
+    if res.extensions().get::<DatabaseTrouble>().is_some() {
+        breaker.report_trouble();
+    }
+    res
 }
 
 /// After a write under `/api/{user_id}/…` succeeded (it has committed), tells the owner's event

@@ -19,6 +19,7 @@ pub mod conditional;
 pub mod events;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod service;

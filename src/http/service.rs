@@ -95,7 +95,18 @@ pub async fn health() -> Json<Health> {
     )
 )]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.ping().await {
+    let breaker = state.store.breaker();
+    let answer = if breaker.is_some_and(|b| b.is_open()) {
+        Err("the database is known to be unreachable".to_owned())
+    } else {
+        // Time-boxed: a probe with a 1 s timeout must get an answer, not a hung request.
+        match tokio::time::timeout(READY_WITHIN, state.store.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {READY_WITHIN:?}")),
+        }
+    };
+    match answer {
         Ok(()) => Json(Readiness {
             status: "ready",
             database: "ok",
@@ -103,8 +114,14 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
         .into_response(),
         Err(cause) => {
             tracing::warn!(%cause, "readiness check failed");
+            if let Some(breaker) = breaker {
+                breaker.report_trouble();
+            }
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"detail": "Database unavailable", "status": "not ready", "database": "unavailable"})))
                 .into_response()
         }
     }
 }
+
+/// How long readiness waits for the database.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);

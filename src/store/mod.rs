@@ -25,6 +25,7 @@ macro_rules! tag_filter {
     };
 }
 
+pub mod breaker;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
@@ -35,6 +36,9 @@ pub mod task_write;
 pub enum StoreError {
     /// The database cannot be reached or no connection was free in time: 503.
     Unavailable(String),
+    /// The configured server did not take a connection at start: says which variable, host and
+    /// port (never the password).
+    Unreachable(String),
     EmailTaken,
     CategoryNameTaken,
     /// A task named a category that is not its owner's.
@@ -51,6 +55,7 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Unavailable(cause) => write!(f, "database unavailable: {cause}"),
+            Self::Unreachable(what) => f.write_str(what),
             Self::EmailTaken => f.write_str("email already registered"),
             Self::CategoryNameTaken => f.write_str("category already exists"),
             Self::UnknownCategory => f.write_str("category not found"),
@@ -67,7 +72,10 @@ impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         use sqlx::Error::*;
         match &err {
-            PoolTimedOut | PoolClosed | Io(_) | Tls(_) | WorkerCrashed => Self::Unavailable(err.to_string()),
+            // A protocol error means the connection broke mid-message (a server going away).
+            PoolTimedOut | PoolClosed | Io(_) | Tls(_) | WorkerCrashed | Protocol(_) => {
+                Self::Unavailable(err.to_string())
+            }
             Database(db) => match db.constraint() {
                 Some("users_email_key") => Self::EmailTaken,
                 Some("categories_user_name_key") => Self::CategoryNameTaken,
@@ -86,12 +94,14 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// PostgreSQL shutting down or refusing connections, and SQLite's busy/locked after the timeout.
+/// PostgreSQL's connection exceptions (class 08) and shutdowns or refusals (57P..), too many
+/// connections, and SQLite's busy/locked after the timeout.
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006" | "5" | "6" | "517")
-    )
+    match code {
+        Some(c) if c.starts_with("08") || c.starts_with("57P") => true,
+        Some(c) => matches!(c, "53300" | "5" | "6" | "517"),
+        None => false,
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -512,12 +522,50 @@ pub trait SyncStore {
     async fn purge(&self, now: Timestamp, tombstones_before: Timestamp) -> StoreResult<u64>;
 }
 
+/// Brute-force limits of SPEC §3. PostgreSQL counts in the database, shared by every instance
+/// (§12); SQLite counts in memory, per process. An attempt is counted as it is let through, so
+/// concurrent attempts cannot overrun the limit; a successful login is released again.
+#[async_trait]
+pub trait LimitStore {
+    /// Lets a login attempt of `client` through (and counts it) or refuses it, together with the
+    /// account `email` names: one round trip.
+    async fn login_attempt(&self, email: &str, client: &str) -> StoreResult<LoginAttempt>;
+    /// The login succeeded: it does not count.
+    async fn release_login(&self, client: &str, attempt: CountedAttempt) -> StoreResult<()>;
+    /// Counts a signup from `client`, unless it has used up its signups: `Some(seconds to wait)`.
+    async fn admit_signup(&self, client: &str) -> StoreResult<Option<u64>>;
+    /// Forgets keys whose attempts have all left the window.
+    async fn purge_limits(&self) -> StoreResult<u64>;
+}
+
+/// What [`LimitStore::login_attempt`] found.
+pub struct LoginAttempt {
+    pub account: Option<Account>,
+    /// `Ok` with the counted attempt (released if the login succeeds), or `Err(seconds to wait)`.
+    pub admission: Result<CountedAttempt, u64>,
+}
+
+/// A counted attempt, as its backend identifies it (opaque elsewhere). `None`: no limit is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedAttempt(pub Option<i64>);
+
 /// The storage interface: named after what the application needs, one SQL statement (or one
 /// transaction) per call.
 #[async_trait]
-pub trait Store: AccountStore + TaskStore + CategoryStore + TagStore + SyncStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + LimitStore + TaskStore + CategoryStore + TagStore + SyncStore + Send + Sync + 'static
+{
     /// A trivial query: is the database there?
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The fail-fast state of a networked database (PostgreSQL); `None` for the embedded one,
+    /// whose file cannot go away like a server (a locked file is a busy timeout, not an outage).
+    fn breaker(&self) -> Option<&breaker::Breaker> {
+        None
+    }
+
+    /// Connections of the pool: (in use, idle).
+    fn pool_connections(&self) -> (u32, u32);
 
     /// Applies every pending migration (safe to call from several instances at once).
     async fn migrate_up(&self) -> StoreResult<()>;
@@ -536,7 +584,9 @@ pub const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Connects to the configured database (creating the SQLite file if needed).
 pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     match &config.database {
-        Database::Postgres(options) => Ok(Arc::new(postgres::PgStore::connect(options, config).await?)),
+        Database::Postgres(target) => Ok(Arc::new(
+            postgres::PgStore::connect(target, config.database_direct.as_deref(), config).await?,
+        )),
         Database::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::connect(path, config).await?)),
     }
 }

@@ -2,11 +2,14 @@
 //!
 //! PostgreSQL tests take their server from `TEST_DATABASE_URL` (default: the local server) and
 //! create a database of their own. When none is reachable they print a skip line and pass, unless
-//! `REQUIRE_POSTGRES=1`, when they fail.
+//! `REQUIRE_POSTGRES=1`, when they fail. With `TEST_PGBOUNCER_URL` (a PgBouncer in transaction
+//! mode in front of that server) the server under test reaches its database through the pooler,
+//! with `pgbouncer=true`, and gets the server itself as `DATABASE_DIRECT_URL`.
 
 #![allow(dead_code)]
 
 pub mod better_auth;
+pub mod skip;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +41,19 @@ fn postgres_required() -> bool {
     std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
 }
 
+/// The URL for messages: a password never shows up in the output.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "TEST_DATABASE_URL".to_owned(),
+    }
+}
+
 /// A fresh PostgreSQL database, or `None` (skip) when no server is reachable.
 pub async fn fresh_postgres_database() -> Option<(String, String)> {
     let admin = admin_url();
@@ -45,15 +61,27 @@ pub async fn fresh_postgres_database() -> Option<(String, String)> {
     let mut conn = match connect {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) if !postgres_required() => {
-            eprintln!("skipped: PostgreSQL not reachable at {admin} ({e})");
+            skip::record(&format!(
+                "PostgreSQL not reachable at {} ({e})",
+                without_password(&admin)
+            ));
             return None;
         }
         Err(_) if !postgres_required() => {
-            eprintln!("skipped: PostgreSQL not reachable at {admin} (timed out)");
+            skip::record(&format!(
+                "PostgreSQL not reachable at {} (timed out)",
+                without_password(&admin)
+            ));
             return None;
         }
-        Ok(Err(e)) => panic!("REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {admin}: {e}"),
-        Err(_) => panic!("REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {admin}: timed out"),
+        Ok(Err(e)) => panic!(
+            "REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {}: {e}",
+            without_password(&admin)
+        ),
+        Err(_) => panic!(
+            "REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {}: timed out",
+            without_password(&admin)
+        ),
     };
     let name = format!("taskapi_test_{}", uuid::Uuid::new_v4().simple());
     conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
@@ -62,6 +90,29 @@ pub async fn fresh_postgres_database() -> Option<(String, String)> {
     let mut url = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
     url.set_path(&format!("/{name}"));
     Some((name, url.to_string()))
+}
+
+/// `TEST_PGBOUNCER_URL`, when the suite runs through a pooler.
+fn pgbouncer_url() -> Option<String> {
+    std::env::var("TEST_PGBOUNCER_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// The configuration that points a server at `direct` (a database URL on the test server):
+/// through the pooler when there is one.
+pub fn database_vars(direct: &str) -> Vec<(String, String)> {
+    let Some(pooler) = pgbouncer_url() else {
+        return vec![("DATABASE_URL".to_owned(), direct.to_owned())];
+    };
+    let direct_url = url::Url::parse(direct).expect("database URL");
+    let mut pooled = url::Url::parse(&pooler).expect("TEST_PGBOUNCER_URL is a URL");
+    pooled.set_path(direct_url.path());
+    pooled.set_query(Some("pgbouncer=true"));
+    vec![
+        ("DATABASE_URL".to_owned(), pooled.to_string()),
+        ("DATABASE_DIRECT_URL".to_owned(), direct.to_owned()),
+    ]
 }
 
 pub async fn drop_postgres_database(name: &str) {
@@ -79,6 +130,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub state: Arc<AppState>,
+    /// The database itself (for PostgreSQL: on the test server, never through a pooler).
     pub database_url: String,
     /// The extra configuration variables it was started with.
     vars: Vec<(String, String)>,
@@ -148,6 +200,9 @@ impl TestApp {
             ("DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
             ("RATE_LIMIT_SIGNUP_PER_MINUTE".to_owned(), "0".to_owned()),
         ]);
+        if backend == Backend::Postgres {
+            map.extend(database_vars(&database_url));
+        }
         map.extend(vars.iter().cloned());
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration");
         let store = store::connect(&config).await.expect("connect to the test database");

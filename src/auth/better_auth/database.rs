@@ -32,12 +32,12 @@ impl SessionDatabase {
     /// Connects lazily: Better Auth's database being down at start stops only session checks.
     pub fn connect(database: &Database) -> Self {
         match database {
-            Database::Postgres(options) => Self::Postgres(
+            Database::Postgres(target) => Self::Postgres(
                 PgPoolOptions::new()
                     .max_connections(MAX_CONNECTIONS)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .idle_timeout(Duration::from_secs(300))
-                    .connect_lazy_with((**options).clone()),
+                    .connect_lazy_with(target.options.clone()),
             ),
             Database::Sqlite(path) => Self::Sqlite(
                 SqlitePoolOptions::new()

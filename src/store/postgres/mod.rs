@@ -3,21 +3,26 @@
 
 mod accounts;
 mod categories;
+mod db;
+mod limits;
 mod sync;
 mod tags;
 mod task_tx;
 mod tasks;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
 use sqlx::Connection;
-use sqlx::{FromRow, QueryBuilder, Transaction};
+use sqlx::{FromRow, QueryBuilder};
 use uuid::Uuid;
 
+use super::breaker::{self, Breaker};
 use super::migrations::{self, MigrationState};
 use super::{recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
-use crate::config::Config;
+use crate::config::{Config, PgTarget};
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
 use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery};
@@ -53,24 +58,50 @@ macro_rules! category_columns {
 use {account_columns, category_columns, task_columns, task_select};
 
 pub struct PgStore {
-    pool: PgPool,
+    pool: db::Db,
+    breaker: Arc<Breaker>,
+    /// `DATABASE_DIRECT_URL`: what needs a session of its own (the migration lock) when the pool
+    /// goes through a transaction-mode pooler.
+    direct: Option<PgConnectOptions>,
+    /// Per-minute limits (0 = off) of failed logins and signups.
+    limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    login: u32,
+    signup: u32,
+}
+
+/// One connection, or an error that names where it was tried (never the password): the pool would
+/// only report a timeout, this says why (refused, unknown host, bad password, no such database).
+async fn connect_once(
+    what: &str,
+    options: &PgConnectOptions,
+    timeout: std::time::Duration,
+) -> StoreResult<PgConnection> {
+    let place = format!("{what} at {}:{}", options.get_host(), options.get_port());
+    match tokio::time::timeout(timeout, PgConnection::connect_with(options)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(StoreError::Unavailable(format!("{place}: {e}"))),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "{place}: no answer within {timeout:?}"
+        ))),
+    }
 }
 
 impl PgStore {
-    pub async fn connect(options: &PgConnectOptions, config: &Config) -> StoreResult<Self> {
-        // One direct connection first: the pool would only report a timeout, this says why
-        // (refused, unknown host, bad password, no such database).
-        match tokio::time::timeout(config.db_acquire_timeout, PgConnection::connect_with(options)).await {
-            Ok(Ok(conn)) => {
-                let _ = conn.close().await;
-            }
-            Ok(Err(e)) => return Err(StoreError::Unavailable(e.to_string())),
-            Err(_) => {
-                return Err(StoreError::Unavailable(format!(
-                    "no answer within {:?}",
-                    config.db_acquire_timeout
-                )))
-            }
+    pub async fn connect(target: &PgTarget, direct: Option<&PgConnectOptions>, config: &Config) -> StoreResult<Self> {
+        let options = &target.options;
+        let _ = connect_once("DATABASE_URL", options, config.db_acquire_timeout)
+            .await?
+            .close()
+            .await;
+        if let Some(direct) = direct {
+            let _ = connect_once("DATABASE_DIRECT_URL", direct, config.db_acquire_timeout)
+                .await?
+                .close()
+                .await;
         }
         let pool = PgPoolOptions::new()
             .max_connections(config.db_max_connections)
@@ -81,11 +112,46 @@ impl PgStore {
             .idle_timeout(std::time::Duration::from_secs(600))
             .connect_with(options.clone())
             .await?;
-        Ok(Self { pool })
+        let breaker = Arc::new(Breaker::default());
+        breaker::spawn_watcher(
+            breaker.clone(),
+            pool.clone(),
+            options.clone(),
+            config.db_acquire_timeout,
+        );
+        Ok(Self {
+            pool: db::Db::new(pool, target.unnamed_statements),
+            breaker,
+            direct: direct.cloned(),
+            limits: Limits {
+                login: config.login_limit_per_minute,
+                signup: config.signup_limit_per_minute,
+            },
+        })
+    }
+
+    /// A session of its own for the migrator's advisory lock: a one-connection pool on the direct
+    /// server when configured.
+    async fn migration_pool(&self) -> StoreResult<Option<PgPool>> {
+        match &self.direct {
+            Some(direct) => Ok(Some(
+                PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(std::time::Duration::from_secs(10))
+                    .connect_with(direct.clone())
+                    .await?,
+            )),
+            // The migrator prepares named statements and holds a session lock: a pooler that
+            // carries neither cannot host it.
+            None if self.pool.unnamed() => Err(StoreError::Other(
+                "migrations need DATABASE_DIRECT_URL when DATABASE_URL has pgbouncer=true".to_owned(),
+            )),
+            None => Ok(None),
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        self.pool.pool()
     }
 }
 
@@ -270,7 +336,7 @@ pub(super) const NEXT_CHANGE: &str = "UPDATE users SET change_seq = change_seq +
 /// locked until the transaction ends, so every statement after it sees the latest committed
 /// state of the owner's objects (each statement reads afresh at READ COMMITTED). `None`: no
 /// such owner.
-async fn locked_change(pool: &PgPool, user_id: &str) -> StoreResult<Option<(Transaction<'static, Postgres>, i64)>> {
+async fn locked_change(pool: &db::Db, user_id: &str) -> StoreResult<Option<(db::Tx, i64)>> {
     let mut tx = pool.begin().await?;
     let seq: Option<i64> = sqlx::query_scalar(NEXT_CHANGE)
         .bind(user_id)
@@ -286,21 +352,48 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn breaker(&self) -> Option<&Breaker> {
+        Some(&self.breaker)
+    }
+
+    fn pool_connections(&self) -> (u32, u32) {
+        let idle = u32::try_from(self.pool().num_idle()).unwrap_or(u32::MAX);
+        (self.pool().size().saturating_sub(idle), idle)
+    }
+
     async fn migrate_up(&self) -> StoreResult<()> {
-        migrations::up(&migrations::POSTGRES, &self.pool).await
+        let direct = self.migration_pool().await?;
+        let result = migrations::up(&migrations::POSTGRES, direct.as_ref().unwrap_or(self.pool())).await;
+        if let Some(direct) = direct {
+            direct.close().await;
+        }
+        result
     }
 
     async fn migrate_down(&self, steps: usize) -> StoreResult<()> {
         let target = migrations::down_target(&self.migration_status().await?, steps);
-        migrations::down(&migrations::POSTGRES, &self.pool, target).await
+        let direct = self.migration_pool().await?;
+        let result = migrations::down(&migrations::POSTGRES, direct.as_ref().unwrap_or(self.pool()), target).await;
+        if let Some(direct) = direct {
+            direct.close().await;
+        }
+        result
     }
 
     async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
-        let mut conn = self.pool.acquire().await?;
-        migrations::status(&migrations::POSTGRES, &mut *conn).await
+        let direct = self.migration_pool().await?;
+        let result = async {
+            let mut conn = direct.as_ref().unwrap_or(self.pool()).acquire().await?;
+            migrations::status(&migrations::POSTGRES, &mut *conn).await
+        }
+        .await;
+        if let Some(direct) = direct {
+            direct.close().await;
+        }
+        result
     }
 
     async fn close(&self) {
-        self.pool.close().await;
+        self.pool().close().await;
     }
 }

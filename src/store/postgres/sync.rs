@@ -12,10 +12,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow, Postgres};
+use sqlx::postgres::{PgArguments, PgRow, Postgres};
 use sqlx::query::QueryAs;
 use uuid::Uuid;
 
+use super::db::{Db, TxConn};
 use super::{category_columns, task_columns, task_select, CategoryRow, PgStore, TaskRow};
 use crate::domain::Timestamp;
 use crate::store::{
@@ -25,7 +26,7 @@ use crate::store::{
 
 /// Keeps a write's answer under its claimed key, in the write's transaction. A claim taken over
 /// in the meantime (its request was thought dead) fails the write, which then rolls back.
-pub(super) async fn save_answer(conn: &mut PgConnection, claim: &KeyClaim, answer: &StoredResponse) -> StoreResult<()> {
+pub(super) async fn save_answer(conn: &mut TxConn, claim: &KeyClaim, answer: &StoredResponse) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE idempotency_keys SET status = $4, location = $5, etag = $6, body = $7 \
          WHERE user_id = $1 AND key = $2 AND claim = $3 AND status IS NULL",
@@ -49,7 +50,7 @@ pub(super) async fn save_answer(conn: &mut PgConnection, claim: &KeyClaim, answe
 /// Runs a write that returns its row; with `remember`, in a transaction that also keeps the
 /// answer under its idempotency key.
 pub(super) async fn fetch_remembering<'q, R, T>(
-    pool: &PgPool,
+    pool: &Db,
     query: QueryAs<'q, Postgres, R, PgArguments>,
     remember: Option<Remember<'_, T>>,
 ) -> StoreResult<Option<T>>

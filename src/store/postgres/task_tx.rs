@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::{Postgres, Transaction};
+use sqlx::Postgres;
 use uuid::Uuid;
 
+use super::db::Tx;
 use super::sync::save_answer;
 use super::{task_columns, task_select, TaskRow, NEXT_CHANGE};
 use crate::domain::tag::tag_key;
@@ -14,7 +15,7 @@ use crate::domain::Timestamp;
 use crate::store::task_write::TaskTx;
 use crate::store::{recurrence_columns, KeyClaim, StoreResult, StoredResponse, Versioned};
 
-pub(super) struct PgTx(pub Transaction<'static, Postgres>);
+pub(super) struct PgTx(pub Tx);
 
 /// Binds every column of `task_columns!()` but `id` and `user_id`, from `$3` on.
 fn bind_row<'q>(query: Query<'q, Postgres, PgArguments>, t: &'q Task, change: i64) -> Query<'q, Postgres, PgArguments> {

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod categories;
+mod limits;
 mod sync;
 mod tags;
 mod task_tx;
@@ -21,6 +22,7 @@ use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
 use super::{recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
+use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
@@ -58,6 +60,13 @@ use {account_columns, category_columns, task_columns, task_select};
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    limits: Limits,
+}
+
+/// Failed logins and signups, counted in this process.
+struct Limits {
+    login: RateLimiter,
+    signup: RateLimiter,
 }
 
 impl SqliteStore {
@@ -78,7 +87,13 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            limits: Limits {
+                login: RateLimiter::per_minute(config.login_limit_per_minute),
+                signup: RateLimiter::per_minute(config.signup_limit_per_minute),
+            },
+        })
     }
 }
 
@@ -325,6 +340,11 @@ impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn pool_connections(&self) -> (u32, u32) {
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        (self.pool.size().saturating_sub(idle), idle)
     }
 
     async fn migrate_up(&self) -> StoreResult<()> {

@@ -1,0 +1,126 @@
+//! Failing fast while PostgreSQL is unreachable (SPEC §12).
+//!
+//! A request that meets a connection-class failure (a dead connection, no connection in time)
+//! reports it; a watcher task then tries a connection of its own. Only when that fails is the
+//! breaker opened, so a busy but healthy database (pool waits under load) never opens it. While
+//! it is open, requests that need the database answer 503 at once and the watcher retries every
+//! [`PROBE_EVERY`]; its first success closes the breaker again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
+use sqlx::{Connection, Executor};
+use tokio::sync::{watch, Notify};
+
+/// How often an open breaker tries the database again.
+const PROBE_EVERY: Duration = Duration::from_millis(200);
+/// How long one attempt while open may take: short, so a return is noticed at once.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Shared by the store (which reports trouble) and the HTTP layer (which asks whether to fail
+/// fast).
+pub struct Breaker {
+    open: watch::Sender<bool>,
+    trouble: Notify,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Self {
+            open: watch::Sender::new(false),
+            trouble: Notify::new(),
+        }
+    }
+}
+
+impl Breaker {
+    /// The database is known to be unreachable.
+    pub fn is_open(&self) -> bool {
+        *self.open.borrow()
+    }
+
+    /// Resolves when the breaker opens (at once if it is open).
+    pub async fn opened(&self) {
+        let mut rx = self.open.subscribe();
+        let _ = rx.wait_for(|open| *open).await;
+    }
+
+    /// A request met a failure that may mean the database is gone: check.
+    pub fn report_trouble(&self) {
+        self.trouble.notify_one();
+    }
+
+    fn set(&self, open: bool) {
+        self.open
+            .send_if_modified(|state| std::mem::replace(state, open) != open);
+    }
+}
+
+/// Can a fresh connection be made and answer a simple-protocol query within `timeout`? An error
+/// that says the server is merely full (too many connections) counts as reachable.
+async fn reachable(options: &PgConnectOptions, timeout: Duration) -> bool {
+    let attempt = async {
+        let mut conn = PgConnection::connect_with(options).await?;
+        conn.execute("SELECT 1").await?;
+        let _ = conn.close().await;
+        Ok::<(), sqlx::Error>(())
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(())) => true,
+        Ok(Err(sqlx::Error::Database(e))) if e.code().as_deref() == Some("53300") => true,
+        Ok(Err(_)) | Err(_) => false,
+    }
+}
+
+/// Closes idle pooled connections that no longer answer (all of them during an outage), so that
+/// requests after the database's return get fresh ones instead of an I/O error each.
+async fn discard_dead_idle(pool: &PgPool) {
+    let mut idle = Vec::new();
+    while let Some(conn) = pool.try_acquire() {
+        idle.push(conn);
+    }
+    for mut conn in idle {
+        let alive = tokio::time::timeout(PROBE_TIMEOUT, conn.ping())
+            .await
+            .is_ok_and(|r| r.is_ok());
+        if !alive {
+            let _ = tokio::time::timeout(PROBE_TIMEOUT, conn.close()).await;
+        }
+    }
+}
+
+/// Watches the database for the pool's lifetime: opens the breaker when trouble is reported and a
+/// fresh connection fails within `decide_within`, closes it on the first probe that succeeds.
+pub fn spawn_watcher(breaker: Arc<Breaker>, pool: PgPool, options: PgConnectOptions, decide_within: Duration) {
+    tokio::spawn(async move {
+        loop {
+            // Wakes now and then only to notice that the pool was closed.
+            let reported = tokio::select! {
+                () = breaker.trouble.notified() => true,
+                () = tokio::time::sleep(Duration::from_secs(5)) => false,
+            };
+            if pool.is_closed() {
+                return;
+            }
+            if !reported || reachable(&options, decide_within).await {
+                continue;
+            }
+            breaker.set(true);
+            tracing::warn!("database unreachable: answering 503 at once until it is back");
+            discard_dead_idle(&pool).await;
+            loop {
+                tokio::time::sleep(PROBE_EVERY).await;
+                if pool.is_closed() {
+                    return;
+                }
+                if reachable(&options, PROBE_TIMEOUT).await {
+                    break;
+                }
+            }
+            discard_dead_idle(&pool).await;
+            breaker.set(false);
+            tracing::info!("database reachable again");
+        }
+    });
+}
