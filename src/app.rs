@@ -138,7 +138,6 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     let allowed = origins.clone();
-    let streams = state.clone();
     extra
         .route("/", get(service::root))
         .route("/health", get(service::health))
@@ -147,7 +146,7 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .route("/app", get(webapp::redirect))
         .route("/app/", get(webapp::index))
         .route("/app/{*path}", get(webapp::asset))
-        .merge(http::api_router().route_layer(middleware::from_fn_with_state(state.clone(), mw::fail_fast)))
+        .merge(http::api_router().route_layer(middleware::from_fn_with_state(state.clone(), mw::around_api)))
         .merge(http::openapi::router())
         .fallback(|| async { ApiError::NotFound("Not found") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -159,7 +158,6 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
             mw::cors_only_for_allowed(allowed.clone(), req, next)
         }))
         .layer(compression())
-        .layer(middleware::from_fn_with_state(streams, mw::tell_streams))
         .layer(middleware::from_fn(mw::request_context))
 }
 

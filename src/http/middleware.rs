@@ -99,50 +99,36 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
 }
 
-/// Fails fast while the database is known to be unreachable (SPEC §12): 503 at once instead of a
-/// pool timeout, also for a request already waiting when the breaker opens. A response that a
-/// database failure made has the connection checked.
-pub async fn fail_fast(
+/// Around every API route, in one layer (each layer costs every request):
+///
+/// - fails fast while the database is known to be unreachable (SPEC §12): 503 at once instead of
+///   a pool timeout, also for a request already waiting when the breaker opens; a response that a
+///   database failure made has the connection checked;
+/// - after a write under `/api/{user_id}/…` succeeded (it has committed), tells the owner's event
+///   streams here, and on PostgreSQL the other instances' through the announcer.
+pub async fn around_api(
     axum::extract::State(state): axum::extract::State<std::sync::Arc<AppState>>,
     req: Request,
     next: Next,
 ) -> Response {
     use axum::response::IntoResponse;
-    let Some(breaker) = state.store.breaker() else {
-        return next.run(req).await;
+    let owner = written_owner(&req);
+    let res = match state.store.breaker() {
+        None => next.run(req).await,
+        Some(breaker) => {
+            if breaker.is_open() {
+                return ApiError::Unavailable.into_response();
+            }
+            let res = tokio::select! {
+                res = next.run(req) => res,
+                () = breaker.opened() => return ApiError::Unavailable.into_response(),
+            };
+            if res.extensions().get::<DatabaseTrouble>().is_some() {
+                breaker.report_trouble();
+            }
+            res
+        }
     };
-    if breaker.is_open() {
-        return ApiError::Unavailable.into_response();
-    }
-    let res = tokio::select! {
-        res = next.run(req) => res,
-        () = breaker.opened() => return ApiError::Unavailable.into_response(),
-    };
-    if res.extensions().get::<DatabaseTrouble>().is_some() {
-        breaker.report_trouble();
-    }
-    res
-}
-
-/// After a write under `/api/{user_id}/…` succeeded (it has committed), tells the owner's event
-/// streams here, and on PostgreSQL the other instances' through the announcer.
-pub async fn tell_streams(
-    axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::app::AppState>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let owner = writes
-        .then(|| req.uri().path().strip_prefix("/api/"))
-        .flatten()
-        .and_then(|rest| rest.split('/').next())
-        .filter(|segment| *segment != "auth")
-        .map(|segment| {
-            percent_encoding::percent_decode_str(segment)
-                .decode_utf8_lossy()
-                .into_owned()
-        });
-    let res = next.run(req).await;
     if let Some(owner) = owner {
         if res.status().is_success() {
             state.events.changed(&owner);
@@ -152,4 +138,17 @@ pub async fn tell_streams(
         }
     }
     res
+}
+
+/// The `{user_id}` of a request that may change that user's objects.
+fn written_owner(req: &Request) -> Option<String> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let segment = req.uri().path().strip_prefix("/api/")?.split('/').next()?;
+    (segment != "auth").then(|| {
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8_lossy()
+            .into_owned()
+    })
 }
