@@ -10,6 +10,7 @@ connection, counters dumped. Prints a table and writes bench/out/callgrind.json.
 
   python3 bench/callgrind.py                   # every configuration, 300 requests per scenario
   python3 bench/callgrind.py --requests 500 --configs plain,metrics
+  TASKAPI_BIN=/path/to/other/taskapi python3 bench/callgrind.py --configs plain   # another build
 
 Configurations: plain (defaults), metrics (METRICS_TOKEN set: the recorder on), pgbouncer
 (DATABASE_URL through PgBouncer with pgbouncer=true, started by .ci/pgbouncer.sh unless
@@ -30,7 +31,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "taskapi")
+BIN = os.environ.get("TASKAPI_BIN") or os.path.join(ROOT, "target", "release", "taskapi")
 OUT = os.path.join(ROOT, "bench", "out")
 ADMIN = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432")
 SECRET = "callgrind-bench-secret-0123456789abcdef"
@@ -91,6 +92,7 @@ def scenarios(client: Client):
         ("get", lambda: client.call("GET", f"/api/{uid}/tasks/{tid}", token)),
         ("list", lambda: client.call("GET", f"/api/{uid}/tasks?limit=20", token)),
         ("create", lambda: client.call("POST", f"/api/{uid}/tasks", token, {"title": "one more"})),
+        ("toggle", lambda: client.call("PATCH", f"/api/{uid}/tasks/{tid}/complete", token)),
     ]
 
 
