@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_validation, join_all, status_json, task_url, tasks_url, TestApp};
+use common::{assert_validation, join_all, status_json, task_url, tasks_url, titles, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -15,17 +15,6 @@ backend_tests!(
     parent_id_can_be_cleared_and_moved,
     concurrent_nesting_never_makes_two_levels,
 );
-
-fn titles(tasks: &Value) -> Vec<&str> {
-    let mut t: Vec<&str> = tasks
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap())
-        .collect();
-    t.sort_unstable();
-    t
-}
 
 async fn subtasks_name_a_top_level_parent(app: &TestApp) {
     let user = app.signup("sub@example.com").await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_detail, assert_validation, join_all, status_json, task_url, tasks_url, TestApp, TestUser};
+use common::{assert_detail, assert_validation, join_all, status_json, task_url, tasks_url, titles, TestApp, TestUser};
 use reqwest::header::ETAG;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -34,17 +34,6 @@ async fn etag(app: &TestApp, user: &TestUser, task: &Value) -> String {
         .await
         .unwrap();
     res.headers()[ETAG].to_str().unwrap().to_owned()
-}
-
-fn titles(tasks: &Value) -> Vec<&str> {
-    let mut t: Vec<&str> = tasks
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap())
-        .collect();
-    t.sort_unstable();
-    t
 }
 
 async fn tags_take_the_first_spelling_and_sort_ignoring_case(app: &TestApp) {

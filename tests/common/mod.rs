@@ -315,6 +315,18 @@ impl TestApp {
     }
 }
 
+/// The titles of a JSON list of tasks, sorted.
+pub fn titles(tasks: &Value) -> Vec<&str> {
+    let mut t: Vec<&str> = tasks
+        .as_array()
+        .expect("a list of tasks")
+        .iter()
+        .map(|t| t["title"].as_str().expect("title"))
+        .collect();
+    t.sort_unstable();
+    t
+}
+
 /// `/api/{user_id}/tasks`.
 pub fn tasks_url(user: &TestUser) -> String {
     format!("/api/{}/tasks", user.id)
