@@ -68,11 +68,7 @@ impl BetterAuth {
     pub async fn start(kind: Backend) -> Option<Self> {
         taskapi::install_crypto_provider();
         let fixture = fixture_dir();
-        assert!(
-            fixture.join("node_modules/better-auth").is_dir(),
-            "{}/node_modules is missing: run `npm ci` in that folder (the Better Auth test server's packages)",
-            fixture.display()
-        );
+        ensure_packages(&fixture);
         let dir = tempfile::tempdir().expect("temp dir");
         let database = match kind {
             Backend::Sqlite => AuthDatabase::Sqlite(dir.path().join("better-auth.db")),
@@ -267,4 +263,32 @@ impl Drop for BetterAuth {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Installs the Better Auth test server's packages from its lockfile the first time they are
+/// needed (`npm ci`, once per test binary), so that `cargo test` alone runs the whole suite on a
+/// fresh machine. better-sqlite3 builds from source against the installed Node.js headers.
+fn ensure_packages(fixture: &std::path::Path) {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if fixture.join("node_modules/better-auth").is_dir() {
+        return;
+    }
+    eprintln!(
+        "installing the Better Auth test server's packages: npm ci in {}",
+        fixture.display()
+    );
+    let mut npm = Command::new("npm");
+    npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(fixture);
+    if std::env::var_os("npm_config_nodedir").is_none() && std::path::Path::new("/usr/include/node/node.h").is_file() {
+        npm.env("npm_config_nodedir", "/usr");
+    }
+    let status = npm
+        .status()
+        .expect("run npm (Node.js and npm are needed for the Better Auth tests)");
+    assert!(
+        status.success() && fixture.join("node_modules/better-auth").is_dir(),
+        "npm ci in {} failed: {status}",
+        fixture.display()
+    );
 }
