@@ -252,7 +252,10 @@ test('categories: create, rename, recolour, delete; tasks show them', async () =
       const { data } = await api(auth.token, 'GET', `/api/${auth.user_id}/categories`);
       assert.equal(data.find((c) => c.name === 'House').color.toUpperCase(), '#16A34A');
     }, { what: 'colour saved' });
-    assert.match(await row(page, 'Fix the sink').getByTestId('task-category').getAttribute('style'), /#16A34A/i);
+    // The row is drawn again once the save (and the live change it causes) comes back.
+    await eventually(async () =>
+      assert.match(await row(page, 'Fix the sink').getByTestId('task-category').getAttribute('style'), /#16A34A/i),
+    { what: 'row recoloured' });
 
     // filter by category
     await addTaskInUi(page, { title: 'Send invoice', category: 'Work' });
