@@ -14,6 +14,7 @@ backend_tests!(
     deleting_a_parent_deletes_its_subtasks,
     parent_id_can_be_cleared_and_moved,
     concurrent_nesting_never_makes_two_levels,
+    refused_writes_release_the_owner_at_once,
 );
 
 async fn subtasks_name_a_top_level_parent(app: &TestApp) {
@@ -281,4 +282,34 @@ async fn concurrent_nesting_never_makes_two_levels(app: &TestApp) {
             }
         }
     }
+}
+
+/// A write refused half-way (its transaction already holds the owner's change counter) must let
+/// the owner go when it answers: 8 clients alternating refused and accepted writes for one user
+/// would otherwise wait behind a transaction left open on an idle connection.
+async fn refused_writes_release_the_owner_at_once(app: &TestApp) {
+    let user = app.signup("release@example.com").await;
+    let missing = uuid::Uuid::now_v7();
+    let user = &user;
+    let client = |n: usize| {
+        async move {
+            for round in 0..10 {
+                let body = json!({"title": format!("orphan {n}.{round}"), "parent_id": missing});
+                let (status, refused) = app.call(user, Method::POST, &tasks_url(user), Some(body)).await;
+                assert_validation(status, &refused, &["body", "parent_id"]);
+                let body = json!({"title": format!("task {n}.{round}")});
+                let (status, created) = app.call(user, Method::POST, &tasks_url(user), Some(body)).await;
+                assert_eq!((status, created["title"].clone()), (201, json!(format!("task {n}.{round}"))));
+            }
+        }
+    };
+    // Polled together in this task (the clients borrow the app): concurrent on the wire.
+    let all = futures_util::future::join_all((0..8).map(client));
+    tokio::time::timeout(std::time::Duration::from_secs(20), all)
+        .await
+        .expect("refused writes held the owner");
+    let (status, page) = app
+        .call(user, Method::GET, &format!("{}?limit=100", tasks_url(user)), None)
+        .await;
+    assert_eq!((status, page.as_array().map(Vec::len)), (200, Some(80)));
 }

@@ -9,7 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+use super::postgres::db::Db;
 use sqlx::{Connection, Executor};
 use tokio::sync::{watch, Notify};
 
@@ -73,26 +75,12 @@ async fn reachable(options: &PgConnectOptions, timeout: Duration) -> bool {
     }
 }
 
-/// Closes idle pooled connections that no longer answer (all of them during an outage), so that
-/// requests after the database's return get fresh ones instead of an I/O error each.
-async fn discard_dead_idle(pool: &PgPool) {
-    let mut idle = Vec::new();
-    while let Some(conn) = pool.try_acquire() {
-        idle.push(conn);
-    }
-    for mut conn in idle {
-        let alive = tokio::time::timeout(PROBE_TIMEOUT, conn.ping())
-            .await
-            .is_ok_and(|r| r.is_ok());
-        if !alive {
-            let _ = tokio::time::timeout(PROBE_TIMEOUT, conn.close()).await;
-        }
-    }
-}
+/// Idle connections are closed after this long unused.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Watches the database for the pool's lifetime: opens the breaker when trouble is reported and a
 /// fresh connection fails within `decide_within`, closes it on the first probe that succeeds.
-pub fn spawn_watcher(breaker: Arc<Breaker>, pool: PgPool, options: PgConnectOptions, decide_within: Duration) {
+pub fn spawn_watcher(breaker: Arc<Breaker>, pool: Db, options: PgConnectOptions, decide_within: Duration) {
     tokio::spawn(async move {
         loop {
             // Wakes now and then only to notice that the pool was closed.
@@ -103,12 +91,16 @@ pub fn spawn_watcher(breaker: Arc<Breaker>, pool: PgPool, options: PgConnectOpti
             if pool.is_closed() {
                 return;
             }
+            pool.close_idle(IDLE_TIMEOUT).await;
             if !reported || reachable(&options, decide_within).await {
                 continue;
             }
             breaker.set(true);
             tracing::warn!("database unreachable: answering 503 at once until it is back");
-            discard_dead_idle(&pool).await;
+            // Idle connections from before an outage are dead (the server restarted, or the
+            // network dropped them): gone, so that requests after the return get fresh ones
+            // instead of an I/O error each.
+            pool.discard_idle();
             loop {
                 tokio::time::sleep(PROBE_EVERY).await;
                 if pool.is_closed() {
@@ -118,7 +110,7 @@ pub fn spawn_watcher(breaker: Arc<Breaker>, pool: PgPool, options: PgConnectOpti
                     break;
                 }
             }
-            discard_dead_idle(&pool).await;
+            pool.discard_idle();
             breaker.set(false);
             tracing::info!("database reachable again");
         }

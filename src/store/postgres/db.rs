@@ -13,11 +13,18 @@
 use either::Either;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream};
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArguments, PgPool, PgQueryResult, PgRow, PgStatement, PgTypeInfo, Postgres};
+use std::time::Duration;
+
+use deadpool::managed::{Manager, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
+use deadpool::Runtime;
+use sqlx::postgres::{
+    PgArguments, PgConnectOptions, PgConnection, PgQueryResult, PgRow, PgStatement, PgTransactionManager, PgTypeInfo,
+    Postgres,
+};
 use sqlx::Describe;
-use sqlx::{Error, Execute, Executor, Transaction};
+use sqlx::{Connection, Error, Execute, Executor, TransactionManager};
 
 /// A statement sent without a name: nothing is left behind on the server connection.
 struct Unnamed<E>(E);
@@ -37,20 +44,87 @@ impl<'q, E: Execute<'q, Postgres>> Execute<'q, Postgres> for Unnamed<E> {
     }
 }
 
+/// A pooled connection, and whether it may be handed out again.
+pub struct PooledConn {
+    conn: PgConnection,
+    /// Set while a statement is under way and left set when it failed on the wire: a statement
+    /// whose future was dropped half-way, or an I/O error, leaves the connection in an unknown
+    /// state, and it is closed instead of reused.
+    unusable: bool,
+}
+
+impl PooledConn {
+    /// Runs one exchange on the connection, marking it unusable unless it completes cleanly.
+    async fn run<'c, T>(
+        &'c mut self,
+        exchange: impl FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.unusable = true;
+        let result = exchange(&mut self.conn).await;
+        self.unusable = matches!(
+            result,
+            Err(Error::Io(_) | Error::Tls(_) | Error::Protocol(_) | Error::WorkerCrashed)
+        );
+        result
+    }
+}
+
+/// Makes connections for the pool; takes back only those left in a known state.
+pub struct Connector {
+    options: PgConnectOptions,
+}
+
+impl Manager for Connector {
+    type Type = PooledConn;
+    type Error = Error;
+
+    async fn create(&self) -> Result<PooledConn, Error> {
+        Ok(PooledConn {
+            conn: PgConnection::connect_with(&self.options).await?,
+            unusable: false,
+        })
+    }
+
+    async fn recycle(&self, conn: &mut PooledConn, _: &Metrics) -> RecycleResult<Error> {
+        if conn.unusable {
+            return Err(RecycleError::message("connection left in an unknown state"));
+        }
+        Ok(())
+    }
+}
+
+type Conn = Object<Connector>;
+
 /// The pool, and whether statements must go unnamed, each in a transaction.
-#[derive(Debug, Clone)]
+///
+/// The pool is deadpool's rather than sqlx's: sqlx's pool sends a Sync message and waits for the
+/// server's answer every time a connection goes back to it, one round trip more per request
+/// (half of all the messages a read sends the server). Here a connection goes back as it is: a
+/// cleanly finished statement leaves nothing pending, and a connection that might have something
+/// pending is closed ([`PooledConn::unusable`]; a transaction dropped unfinished is rolled back
+/// first, see [`Tx`]).
+#[derive(Clone)]
 pub struct Db {
-    pool: PgPool,
+    pool: Pool<Connector>,
     unnamed: bool,
 }
 
-impl Db {
-    pub fn new(pool: PgPool, unnamed: bool) -> Self {
-        Self { pool, unnamed }
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("unnamed", &self.unnamed).finish_non_exhaustive()
     }
+}
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+impl Db {
+    pub fn new(options: PgConnectOptions, max_connections: u32, acquire_timeout: Duration, unnamed: bool) -> Result<Self, Error> {
+        let pool = Pool::builder(Connector { options })
+            .max_size(usize::try_from(max_connections).unwrap_or(usize::MAX))
+            .wait_timeout(Some(acquire_timeout))
+            .create_timeout(Some(acquire_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::Configuration(e.to_string().into()))?;
+        Ok(Self { pool, unnamed })
     }
 
     /// Statements go unnamed, each in a transaction (`pgbouncer=true`).
@@ -58,11 +132,75 @@ impl Db {
         self.unnamed
     }
 
+    async fn acquire(&self) -> Result<Conn, Error> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => e,
+            PoolError::Timeout(_) => Error::PoolTimedOut,
+            PoolError::Closed | PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => Error::PoolClosed,
+        })
+    }
+
     pub async fn begin(&self) -> Result<Tx, Error> {
+        let mut conn = self.acquire().await?;
+        if let Err(e) = conn.run(|c| PgTransactionManager::begin(c, None)).await {
+            conn.unusable = true;
+            return Err(e);
+        }
         Ok(Tx(TxConn {
-            inner: self.pool.begin().await?,
+            conn: Some(conn),
             unnamed: self.unnamed,
         }))
+    }
+
+    /// Connections in use and idle.
+    pub fn connections(&self) -> (u32, u32) {
+        let status = self.pool.status();
+        let idle = status.available.min(status.size);
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        (to_u32(status.size - idle), to_u32(idle))
+    }
+
+    /// Closes idle connections unused for `longer_than`, politely (the server is told).
+    pub async fn close_idle(&self, longer_than: Duration) {
+        let removed = self.pool.retain(|_, metrics| metrics.last_used() < longer_than).removed;
+        for conn in removed {
+            let _ = tokio::time::timeout(Duration::from_secs(2), conn.conn.close()).await;
+        }
+    }
+
+    /// Drops every idle connection without a word: during an outage they are dead, and telling
+    /// the server would wait for nothing.
+    pub fn discard_idle(&self) {
+        drop(self.pool.retain(|_, _| false));
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
+    /// Refuses new checkouts and closes the idle connections; those in use close as they return.
+    pub async fn close(&self) {
+        self.pool.close();
+        let idle = self.pool.retain(|_, _| false).removed;
+        for conn in idle {
+            let _ = tokio::time::timeout(Duration::from_secs(2), conn.conn.close()).await;
+        }
+    }
+
+    /// One statement on a connection of its own, sent unnamed inside a transaction when the
+    /// pooler needs it; the rows are read before the connection goes back.
+    async fn fetch_all_rows<'q, E>(&self, query: E) -> Result<Vec<Either<PgQueryResult, PgRow>>, Error>
+    where
+        E: 'q + Execute<'q, Postgres>,
+    {
+        if self.unnamed {
+            let mut tx = self.begin().await?;
+            let items = (&mut *tx).fetch_many(query).try_collect().await?;
+            tx.commit().await?;
+            return Ok(items);
+        }
+        let mut conn = self.acquire().await?;
+        conn.run(|c| c.fetch_many(query).try_collect::<Vec<_>>().boxed()).await
     }
 }
 
@@ -74,18 +212,10 @@ impl<'c> Executor<'c> for &'c Db {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
-        if !self.unnamed {
-            return self.pool.fetch_many(query);
-        }
-        let pool = &self.pool;
-        stream::once(async move {
-            let mut tx = pool.begin().await?;
-            let items: Vec<_> = tx.fetch_many(Unnamed(query)).try_collect().await?;
-            tx.commit().await?;
-            Ok::<_, Error>(stream::iter(items.into_iter().map(Ok)))
-        })
-        .try_flatten()
-        .boxed()
+        stream::once(self.fetch_all_rows(query))
+            .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<PgRow>, Error>>
@@ -93,15 +223,15 @@ impl<'c> Executor<'c> for &'c Db {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
-        if !self.unnamed {
-            return self.pool.fetch_optional(query);
-        }
-        let pool = &self.pool;
         Box::pin(async move {
-            let mut tx = pool.begin().await?;
-            let row = tx.fetch_optional(Unnamed(query)).await?;
-            tx.commit().await?;
-            Ok(row)
+            if self.unnamed {
+                let mut tx = self.begin().await?;
+                let row = (&mut *tx).fetch_optional(query).await?;
+                tx.commit().await?;
+                return Ok(row);
+            }
+            let mut conn = self.acquire().await?;
+            conn.run(|c| c.fetch_optional(query)).await
         })
     }
 
@@ -113,32 +243,83 @@ impl<'c> Executor<'c> for &'c Db {
     where
         'c: 'e,
     {
-        self.pool.prepare_with(sql, parameters)
+        Box::pin(async move {
+            let mut conn = self.acquire().await?;
+            conn.run(|c| c.prepare_with(sql, parameters)).await
+        })
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Postgres>, Error>>
     where
         'c: 'e,
     {
-        self.pool.describe(sql)
+        Box::pin(async move {
+            let mut conn = self.acquire().await?;
+            conn.run(|c| c.describe(sql)).await
+        })
     }
 }
 
 /// A transaction whose statements follow the pool's naming rule; `&mut *tx` executes them, as
 /// with sqlx's own transactions.
+///
+/// Dropped without a commit (an early return, or the request's future dropped), it is rolled
+/// back at once by a task of its own before the connection goes back: left pending on an idle
+/// connection, the transaction would keep its row locks (the owner's change counter) until the
+/// connection's next use. Without a runtime to roll back on, the connection is closed, which
+/// ends the transaction on the server too.
 #[derive(Debug)]
 pub struct Tx(TxConn);
 
 /// What a [`Tx`] dereferences to.
-#[derive(Debug)]
 pub struct TxConn {
-    inner: Transaction<'static, Postgres>,
+    conn: Option<Conn>,
     unnamed: bool,
 }
 
+impl std::fmt::Debug for TxConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TxConn").field("unnamed", &self.unnamed).finish_non_exhaustive()
+    }
+}
+
+impl TxConn {
+    fn conn(&mut self) -> &mut PgConnection {
+        match self.conn.as_mut() {
+            Some(conn) => &mut conn.conn,
+            // Only `commit` and `drop` take the connection, and both consume the transaction.
+            None => unreachable!("a transaction's connection is only taken when it ends"),
+        }
+    }
+}
+
 impl Tx {
-    pub async fn commit(self) -> Result<(), Error> {
-        self.0.inner.commit().await
+    pub async fn commit(mut self) -> Result<(), Error> {
+        let Some(mut conn) = self.0.conn.take() else {
+            return Ok(());
+        };
+        let result = conn.run(PgTransactionManager::commit).await;
+        // A failed COMMIT still ends the transaction on the server, but not in sqlx's count of
+        // open ones: the connection is not reused.
+        conn.unusable |= result.is_err();
+        result
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.0.conn.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    let result = conn.run(PgTransactionManager::rollback).await;
+                    conn.unusable |= result.is_err();
+                });
+            }
+            Err(_) => conn.unusable = true,
+        }
     }
 }
 
@@ -164,9 +345,9 @@ impl<'c> Executor<'c> for &'c mut TxConn {
         E: 'q + Execute<'q, Postgres>,
     {
         if self.unnamed {
-            (&mut *self.inner).fetch_many(Unnamed(query))
+            self.conn().fetch_many(Unnamed(query))
         } else {
-            (&mut *self.inner).fetch_many(query)
+            self.conn().fetch_many(query)
         }
     }
 
@@ -176,9 +357,9 @@ impl<'c> Executor<'c> for &'c mut TxConn {
         E: 'q + Execute<'q, Postgres>,
     {
         if self.unnamed {
-            (&mut *self.inner).fetch_optional(Unnamed(query))
+            self.conn().fetch_optional(Unnamed(query))
         } else {
-            (&mut *self.inner).fetch_optional(query)
+            self.conn().fetch_optional(query)
         }
     }
 
@@ -190,13 +371,13 @@ impl<'c> Executor<'c> for &'c mut TxConn {
     where
         'c: 'e,
     {
-        (&mut *self.inner).prepare_with(sql, parameters)
+        self.conn().prepare_with(sql, parameters)
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Postgres>, Error>>
     where
         'c: 'e,
     {
-        (&mut *self.inner).describe(sql)
+        self.conn().describe(sql)
     }
 }

@@ -3,7 +3,7 @@
 
 mod accounts;
 mod categories;
-mod db;
+pub(super) mod db;
 mod limits;
 mod sync;
 mod tags;
@@ -59,6 +59,8 @@ use {account_columns, category_columns, task_columns, task_select};
 
 pub struct PgStore {
     pool: db::Db,
+    /// `DATABASE_URL`'s: the migrator's session when there is no direct one.
+    options: PgConnectOptions,
     breaker: Arc<Breaker>,
     /// `DATABASE_DIRECT_URL`: what needs a session of its own (the migration lock) when the pool
     /// goes through a transaction-mode pooler.
@@ -103,15 +105,14 @@ impl PgStore {
                 .close()
                 .await;
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(config.db_max_connections)
-            .acquire_timeout(config.db_acquire_timeout)
-            // A ping before every checkout would double the round trips; a dead connection shows
-            // up as an I/O error on its next statement instead, answered 503, and is dropped.
-            .test_before_acquire(false)
-            .idle_timeout(std::time::Duration::from_secs(600))
-            .connect_with(options.clone())
-            .await?;
+        // No ping before a checkout either: a dead connection shows up as an I/O error on its
+        // next statement instead, answered 503, and is closed.
+        let pool = db::Db::new(
+            options.clone(),
+            config.db_max_connections,
+            config.db_acquire_timeout,
+            target.unnamed_statements,
+        )?;
         let breaker = Arc::new(Breaker::default());
         breaker::spawn_watcher(
             breaker.clone(),
@@ -120,8 +121,9 @@ impl PgStore {
             config.db_acquire_timeout,
         );
         Ok(Self {
-            pool: db::Db::new(pool, target.unnamed_statements),
+            pool,
             breaker,
+            options: options.clone(),
             direct: direct.cloned(),
             limits: Limits {
                 login: config.login_limit_per_minute,
@@ -130,28 +132,29 @@ impl PgStore {
         })
     }
 
-    /// A session of its own for the migrator's advisory lock: a one-connection pool on the direct
-    /// server when configured.
-    async fn migration_pool(&self) -> StoreResult<Option<PgPool>> {
-        match &self.direct {
-            Some(direct) => Ok(Some(
-                PgPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(std::time::Duration::from_secs(10))
-                    .connect_with(direct.clone())
-                    .await?,
-            )),
+    /// A session of its own for the migrator's advisory lock: a one-connection pool, on the
+    /// direct server when configured.
+    async fn migration_pool(&self) -> StoreResult<PgPool> {
+        let options = match &self.direct {
+            Some(direct) => direct,
             // The migrator prepares named statements and holds a session lock: a pooler that
             // carries neither cannot host it.
-            None if self.pool.unnamed() => Err(StoreError::Other(
-                "migrations need DATABASE_DIRECT_URL when DATABASE_URL has pgbouncer=true".to_owned(),
-            )),
-            None => Ok(None),
-        }
+            None if self.pool.unnamed() => {
+                return Err(StoreError::Other(
+                    "migrations need DATABASE_DIRECT_URL when DATABASE_URL has pgbouncer=true".to_owned(),
+                ))
+            }
+            None => &self.options,
+        };
+        Ok(PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await?)
     }
 
-    pub fn pool(&self) -> &PgPool {
-        self.pool.pool()
+    pub fn pool(&self) -> &db::Db {
+        &self.pool
     }
 }
 
@@ -357,39 +360,32 @@ impl Store for PgStore {
     }
 
     fn pool_connections(&self) -> (u32, u32) {
-        let idle = u32::try_from(self.pool().num_idle()).unwrap_or(u32::MAX);
-        (self.pool().size().saturating_sub(idle), idle)
+        self.pool.connections()
     }
 
     async fn migrate_up(&self) -> StoreResult<()> {
-        let direct = self.migration_pool().await?;
-        let result = migrations::up(&migrations::POSTGRES, direct.as_ref().unwrap_or(self.pool())).await;
-        if let Some(direct) = direct {
-            direct.close().await;
-        }
+        let pool = self.migration_pool().await?;
+        let result = migrations::up(&migrations::POSTGRES, &pool).await;
+        pool.close().await;
         result
     }
 
     async fn migrate_down(&self, steps: usize) -> StoreResult<()> {
         let target = migrations::down_target(&self.migration_status().await?, steps);
-        let direct = self.migration_pool().await?;
-        let result = migrations::down(&migrations::POSTGRES, direct.as_ref().unwrap_or(self.pool()), target).await;
-        if let Some(direct) = direct {
-            direct.close().await;
-        }
+        let pool = self.migration_pool().await?;
+        let result = migrations::down(&migrations::POSTGRES, &pool, target).await;
+        pool.close().await;
         result
     }
 
     async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
-        let direct = self.migration_pool().await?;
+        let pool = self.migration_pool().await?;
         let result = async {
-            let mut conn = direct.as_ref().unwrap_or(self.pool()).acquire().await?;
+            let mut conn = pool.acquire().await?;
             migrations::status(&migrations::POSTGRES, &mut *conn).await
         }
         .await;
-        if let Some(direct) = direct {
-            direct.close().await;
-        }
+        pool.close().await;
         result
     }
 
