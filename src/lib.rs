@@ -20,6 +20,8 @@ pub mod error;
 pub mod events;
 /// Routes, handlers and middleware.
 pub mod http;
+/// Log lines to stderr through a buffer written out by a thread of its own.
+pub mod log_writer;
 /// The storage interface and its PostgreSQL and SQLite implementations.
 pub mod store;
 
