@@ -88,9 +88,11 @@ impl AppState {
     }
 }
 
-fn cors(origins: &[HeaderValue]) -> CorsLayer {
+/// The allowed origins as a predicate over a shared list: the layer is cloned for every request,
+/// and a list of its own would be copied each time.
+fn cors(origins: Arc<[HeaderValue]>) -> CorsLayer {
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| origins.contains(origin)))
         .allow_credentials(true)
         .allow_methods([
             Method::GET,
@@ -153,12 +155,11 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(mw::panic_response))
-        .layer(cors(&origins))
-        .layer(middleware::from_fn(move |req, next| {
-            mw::cors_only_for_allowed(allowed.clone(), req, next)
-        }))
+        .layer(cors(origins))
         .layer(compression())
-        .layer(middleware::from_fn(mw::request_context))
+        .layer(middleware::from_fn(move |req, next| {
+            mw::request_context(allowed.clone(), req, next)
+        }))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most

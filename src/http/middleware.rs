@@ -36,7 +36,12 @@ fn generated_request_id() -> HeaderValue {
 
 /// Sets `X-Request-Id` on every response and logs one line per request: method, path, status,
 /// latency, request id. Never a header value, query string or body.
-pub async fn request_context(req: Request, next: Next) -> Response {
+///
+/// Also drops the CORS headers of responses to other origins: tower-http's CORS layer still adds
+/// `Access-Control-Allow-Credentials` and the exposed headers when the origin is not allowed,
+/// and the contract wants none at all for other origins. (One layer for both: each layer costs
+/// every request.)
+pub async fn request_context(allowed: std::sync::Arc<[HeaderValue]>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = req
         .headers()
@@ -47,7 +52,14 @@ pub async fn request_context(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     // `Router::layer` wraps each route, so the matched template is known here: never the path.
     let route = req.extensions().get::<MatchedPath>().cloned();
+    let origin_allowed = req
+        .headers()
+        .get(axum::http::header::ORIGIN)
+        .is_some_and(|o| allowed.contains(o));
     let mut res = next.run(req).await;
+    if !origin_allowed {
+        strip_cors_headers(&mut res);
+    }
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
     let latency_us = elapsed.as_micros() as u64;
@@ -66,26 +78,16 @@ pub async fn request_context(req: Request, next: Next) -> Response {
 /// The route label of requests no route matched (404s, whatever their path).
 const UNMATCHED: &str = "unmatched";
 
-/// tower-http's CORS layer still adds `Access-Control-Allow-Credentials` and the exposed headers
-/// when the origin is not allowed; the contract wants no CORS headers at all for other origins.
-pub async fn cors_only_for_allowed(allowed: std::sync::Arc<[HeaderValue]>, req: Request, next: Next) -> Response {
-    let origin_allowed = req
+fn strip_cors_headers(res: &mut Response) {
+    let cors: Vec<HeaderName> = res
         .headers()
-        .get(axum::http::header::ORIGIN)
-        .is_some_and(|o| allowed.contains(o));
-    let mut res = next.run(req).await;
-    if !origin_allowed {
-        let cors: Vec<HeaderName> = res
-            .headers()
-            .keys()
-            .filter(|name| name.as_str().starts_with("access-control-"))
-            .cloned()
-            .collect();
-        for name in cors {
-            res.headers_mut().remove(name);
-        }
+        .keys()
+        .filter(|name| name.as_str().starts_with("access-control-"))
+        .cloned()
+        .collect();
+    for name in cors {
+        res.headers_mut().remove(name);
     }
-    res
 }
 
 /// A panic in a handler becomes a logged 500 with the contract's body; the server keeps serving.
