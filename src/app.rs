@@ -11,6 +11,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::get;
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
@@ -134,13 +135,18 @@ pub fn router(state: Arc<AppState>, cors_origins: &[String]) -> Router {
 }
 
 /// [`router`] with extra routes under the same middleware (the tests add one that panics).
+///
+/// The middleware is built once around the routes rather than with `Router::layer`, which wraps
+/// every route in each layer: axum clones a route's service for every request, and layers added
+/// that way are boxed one inside the other, so every request paid an allocation per layer. Only
+/// [`mw::around_route`] runs inside the router, where the matched route is known.
 pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<Arc<AppState>>) -> Router {
     let origins: Arc<[HeaderValue]> = cors_origins
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     let allowed = origins.clone();
-    extra
+    let routes = extra
         .route("/", get(service::root))
         .route("/health", get(service::health))
         .route("/health/ready", get(service::ready))
@@ -148,18 +154,22 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .route("/app", get(webapp::redirect))
         .route("/app/", get(webapp::index))
         .route("/app/{*path}", get(webapp::asset))
-        .merge(http::api_router().route_layer(middleware::from_fn_with_state(state.clone(), mw::around_api)))
+        .merge(http::api_router())
         .merge(http::openapi::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), mw::around_route))
         .fallback(|| async { ApiError::NotFound("Not found") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(mw::panic_response))
-        .layer(cors(origins))
-        .layer(compression())
+        .with_state(state);
+    let stack = ServiceBuilder::new()
         .layer(middleware::from_fn(move |req, next| {
             mw::request_context(allowed.clone(), req, next)
         }))
+        .layer(compression())
+        .layer(cors(origins))
+        .layer(CatchPanicLayer::custom(mw::panic_response))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .service(routes);
+    Router::new().fallback_service(stack)
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most

@@ -291,16 +291,17 @@ async fn refused_writes_release_the_owner_at_once(app: &TestApp) {
     let user = app.signup("release@example.com").await;
     let missing = uuid::Uuid::now_v7();
     let user = &user;
-    let client = |n: usize| {
-        async move {
-            for round in 0..10 {
-                let body = json!({"title": format!("orphan {n}.{round}"), "parent_id": missing});
-                let (status, refused) = app.call(user, Method::POST, &tasks_url(user), Some(body)).await;
-                assert_validation(status, &refused, &["body", "parent_id"]);
-                let body = json!({"title": format!("task {n}.{round}")});
-                let (status, created) = app.call(user, Method::POST, &tasks_url(user), Some(body)).await;
-                assert_eq!((status, created["title"].clone()), (201, json!(format!("task {n}.{round}"))));
-            }
+    let client = |n: usize| async move {
+        for round in 0..10 {
+            let body = json!({"title": format!("orphan {n}.{round}"), "parent_id": missing});
+            let (status, refused) = app.call(user, Method::POST, &tasks_url(user), Some(body)).await;
+            assert_validation(status, &refused, &["body", "parent_id"]);
+            let body = json!({"title": format!("task {n}.{round}")});
+            let (status, created) = app.call(user, Method::POST, &tasks_url(user), Some(body)).await;
+            assert_eq!(
+                (status, created["title"].clone()),
+                (201, json!(format!("task {n}.{round}")))
+            );
         }
     };
     // Polled together in this task (the clients borrow the app): concurrent on the wire.

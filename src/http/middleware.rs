@@ -50,8 +50,6 @@ pub async fn request_context(allowed: std::sync::Arc<[HeaderValue]>, req: Reques
         .unwrap_or_else(generated_request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    // `Router::layer` wraps each route, so the matched template is known here: never the path.
-    let route = req.extensions().get::<MatchedPath>().cloned();
     let origin_allowed = req
         .headers()
         .get(axum::http::header::ORIGIN)
@@ -63,7 +61,11 @@ pub async fn request_context(allowed: std::sync::Arc<[HeaderValue]>, req: Reques
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
     let latency_us = elapsed.as_micros() as u64;
-    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+    // The matched template, never the path: routing happens inside, [`around_route`] hands it out.
+    let route = res
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED, MatchedPath::as_str);
     super::metrics::request(&method, route, status, elapsed);
     let request_id = id.to_str().unwrap_or_default();
     if status >= 500 {
@@ -101,18 +103,34 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     detail_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
 }
 
-/// Around every API route, in one layer (each layer costs every request):
+/// Around every route, inside the router (one layer: each costs every request): hands the
+/// matched route template out to [`request_context`] in the response's extensions, and for API
+/// routes runs [`around_api`].
+pub async fn around_route(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let mut res = if route.as_ref().is_some_and(|r| r.as_str().starts_with("/api/")) {
+        around_api(&state, req, next).await
+    } else {
+        next.run(req).await
+    };
+    if let Some(route) = route {
+        res.extensions_mut().insert(route);
+    }
+    res
+}
+
+/// Around every API route:
 ///
 /// - fails fast while the database is known to be unreachable (SPEC §12): 503 at once instead of
 ///   a pool timeout, also for a request already waiting when the breaker opens; a response that a
 ///   database failure made has the connection checked;
 /// - after a write under `/api/{user_id}/…` succeeded (it has committed), tells the owner's event
 ///   streams here, and on PostgreSQL the other instances' through the announcer.
-pub async fn around_api(
-    axum::extract::State(state): axum::extract::State<std::sync::Arc<AppState>>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn around_api(state: &AppState, req: Request, next: Next) -> Response {
     use axum::response::IntoResponse;
     let owner = written_owner(&req);
     let res = match state.store.breaker() {

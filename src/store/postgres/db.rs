@@ -111,12 +111,19 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("unnamed", &self.unnamed).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("unnamed", &self.unnamed)
+            .finish_non_exhaustive()
     }
 }
 
 impl Db {
-    pub fn new(options: PgConnectOptions, max_connections: u32, acquire_timeout: Duration, unnamed: bool) -> Result<Self, Error> {
+    pub fn new(
+        options: PgConnectOptions,
+        max_connections: u32,
+        acquire_timeout: Duration,
+        unnamed: bool,
+    ) -> Result<Self, Error> {
         let pool = Pool::builder(Connector { options })
             .max_size(usize::try_from(max_connections).unwrap_or(usize::MAX))
             .wait_timeout(Some(acquire_timeout))
@@ -279,7 +286,9 @@ pub struct TxConn {
 
 impl std::fmt::Debug for TxConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TxConn").field("unnamed", &self.unnamed).finish_non_exhaustive()
+        f.debug_struct("TxConn")
+            .field("unnamed", &self.unnamed)
+            .finish_non_exhaustive()
     }
 }
 
