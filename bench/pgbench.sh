@@ -62,6 +62,16 @@ if [ "$targets" -lt 1 ]; then
   echo "the tasks table is empty: seed it first (python3 bench/run.py …)" >&2
   exit 1
 fi
+# Other clients of the same PostgreSQL (the server's idle pool, other databases' users) count
+# against max_connections: with fewer slots free than clients, every run would fail outright.
+free="$("${PSQL[@]}" -c "SELECT current_setting('max_connections')::int - count(*) - 2 FROM pg_stat_activity
+                         WHERE backend_type = 'client backend'")"
+if [ "$free" -lt "$clients" ]; then
+  echo "pgbench: only $free connections free on the server: $clients clients lowered to $free" >&2
+  clients="$free"
+  [ "$clients" -ge "$jobs" ] || jobs=1
+  [ "$clients" -ge 1 ] || { echo "pgbench: no connection free on the server" >&2; exit 1; }
+fi
 echo "pgbench: $targets (user, task) pairs to pick from; -M prepared -c $clients -j $jobs -T $secs" >&2
 
 # list, get, create, toggle first, then any other script the directory holds
@@ -125,6 +135,7 @@ for s in names:
     results[s] = r
 
 json.dump({"seconds": secs, "clients": clients, "scripts": results}, open(dest, "w"), indent=2)
+print(f"clients: {clients}")
 print(f"{'statement':<10} {'tps':>9} {'p50 ms':>8} {'p99 ms':>8} {'stmt ms':>8} {'failed':>7}")
 for s, r in results.items():
     if "error" in r:
