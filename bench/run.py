@@ -47,6 +47,7 @@ SCENARIO_HELP = {
     "delete": "DELETE /api/{uid}/tasks/{id}, each task once",
     "scale_list": "list with 10^6 tasks / 10^4 users in the table",
     "scale_get": "get with 10^6 tasks / 10^4 users in the table",
+    "heavy_*": "GET /api/{uid}/tasks?limit=20&… of one user with 10^5 tasks, one connection (HEAVY_QUERIES)",
 }
 
 
@@ -220,6 +221,27 @@ def _proc_tree(pid: int) -> list[int]:
     return tree
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pid: int | None) -> int | None:
+    """CPU time of the server's process tree so far, in clock ticks: utime + stime of every process,
+    plus cutime + cstime (children that exited and were reaped, whose time moved to their parent)."""
+    if not pid:
+        return None
+    total = 0
+    for p in _proc_tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # exited between the walk and the read
+        fields = stat[stat.rindex(")") + 2:].split()
+        # after the ")": state is field 3 of stat(5), so utime (14) .. cstime (17) are [11:15]
+        total += sum(int(x) for x in fields[11:15])
+    return total
+
+
 def _status_kb(pid: int, field: str) -> int:
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -321,14 +343,26 @@ class Bench:
             f.write(" ".join(cmd) + "\n" + p.stdout + p.stderr)
         return parse_wrk(p.stdout, p.stderr, logpath)
 
-    def measure(self, key: str, scenario: str, datafile: str, warmup: bool = True, outprefix: str = "-") -> dict:
+    def measure(self, key: str, scenario: str, datafile: str, warmup: bool = True, outprefix: str = "-",
+                connections: int | None = None, threads: int | None = None, cpu: bool = True) -> dict:
+        """One scenario: warm-up, then the measured run. With the server's PID, also the server's CPU
+        time during the measured run per response (`cpu=False` when something else loads the server
+        at the same time, as in the login storm)."""
         a = self.args
         if warmup and a.warmup > 0:
             self.rss.phase = f"{key}:warmup"
-            self.run_wrk(f"{key}-warmup", scenario, datafile, a.warmup, outprefix=outprefix + "w" if outprefix != "-" else "-")
+            self.run_wrk(f"{key}-warmup", scenario, datafile, a.warmup, connections, threads,
+                         outprefix=outprefix + "w" if outprefix != "-" else "-")
         self.rss.phase = key
-        r = self.run_wrk(key, scenario, datafile, a.duration, outprefix=outprefix)
-        return summarize(r, a.connections)
+        t0 = cpu_ticks(a.server_pid)
+        r = summarize(self.run_wrk(key, scenario, datafile, a.duration, connections, threads, outprefix),
+                      connections or a.connections)
+        t1 = cpu_ticks(a.server_pid)
+        if cpu and t0 is not None and t1 is not None:
+            r["cpu_s"] = round((t1 - t0) / CLK_TCK, 2)
+            r["cpu_ticks"] = t1 - t0
+            r["cpu_us_per_req"] = round((t1 - t0) * 1e6 / CLK_TCK / r["requests"], 1) if r["requests"] else None
+        return r
 
     # the run ---------------------------------------------------------------------------------
     def write_tsv(self, name: str, rows) -> str:
@@ -384,14 +418,14 @@ class Bench:
 
         prev = None
         seed_info = None
-        if a.scale_only:
+        if a.scale_only or a.heavy_only:
             prev_path = os.path.join(OUT_DIR, f"results-{a.name}.json")
             if os.path.exists(prev_path):
                 with open(prev_path) as f:
                     prev = json.load(f)
                 self.results = dict(prev.get("scenarios", {}))
             else:
-                log(f"note: no {os.path.relpath(prev_path)} to compare the scale figures with")
+                log(f"note: no {os.path.relpath(prev_path)} to add these figures to")
         else:
             t0 = time.monotonic()
             self.rss.phase = "seed"
@@ -446,12 +480,16 @@ class Bench:
             seed_info = {"signup_s": round(t_signup, 2), "tasks": len(tasks), "tasks_s": round(t_seed, 2),
                          "tasks_per_s": round(len(tasks) / max(t_seed, 1e-9), 1)}
 
+        # heavy before scale: its figures should not depend on whether --scale ran too
+        if a.heavy or a.heavy_only:
+            self.results.update(self.heavy_mode(run_id))
         if a.scale or a.scale_only:
             self.results.update(self.scale_mode(run_id))
 
         rss = self.rss.stop()
         doc = {
             "name": a.name,
+            "backend": backend_of(a.database_url),
             "loadavg_at_start": self.loadavg_start,
             "loadavg_at_end": read_loadavg(),
             "base_url": self.base,
@@ -464,9 +502,9 @@ class Bench:
             "server_memory": rss,
         }
         if prev:
-            # --scale-only: keep the earlier run's figures, add the scale ones
-            for k in ("seed", "started_at", "settings", "loadavg_at_start"):
-                doc[k] = prev.get(k, doc[k])
+            # --scale-only / --heavy-only: keep the earlier run's figures, add the new ones
+            for k in ("seed", "started_at", "settings", "loadavg_at_start", "backend"):
+                doc[k] = prev.get(k) or doc.get(k)
             doc["extra"] = dict(prev.get("extra") or {})
             pm, m = prev.get("server_memory"), rss
             if pm and m and pm.get("pid") != m.get("pid"):
@@ -496,7 +534,7 @@ class Bench:
         proc, logpath = self.run_wrk("login_storm-logins", "login", logins_tsv, storm_secs, background=True)
         try:
             time.sleep(1.0)
-            lst = self.measure("login_storm_list", "list", users_tsv)
+            lst = self.measure("login_storm_list", "list", users_tsv, cpu=False)
         finally:
             try:
                 proc.wait(timeout=storm_secs + a.timeout + 60)
@@ -529,11 +567,90 @@ class Bench:
         per = max(1, n // len(users))
         return seed_tasks(self.client, users, per, self.args.seed_workers)
 
+    # heavy user ------------------------------------------------------------------------------
+    def heavy_mode(self, run_id: str) -> dict:
+        a = self.args
+        db = a.database_url
+        if not db:
+            raise SystemExit("--heavy needs the server's database: --database-url or DATABASE_URL")
+        out = {}
+        self.rss.phase = "heavy:load"
+        user = signup_users(self.client, run_id, 1, 1, prefix="h")[0]
+        uid = user["user_id"]
+        plan = heavy_plan(a.heavy_tasks)
+        log(f"heavy: inserting {plan['n']} tasks for one new user into the database")
+        t0 = time.monotonic()
+        if db.startswith("sqlite:"):
+            heavy_sqlite_load(sqlite_path(db), uid, plan)
+        else:
+            sql = heavy_pg_sql(psql_url(db), uid, plan)
+            with open(os.path.join(self.work, "heavy-load.sql"), "w") as f:
+                f.write(sql)
+            psql(psql_url(db), sql, timeout=1800)
+        load_s = time.monotonic() - t0
+        counts = heavy_counts(db, uid)
+        log(f"  loaded in {load_s:.1f}s; {counts['heavy_default']} tasks, {counts['heavy_completed']} completed, "
+            f"{counts['heavy_q']} matching q={HEAVY_WORD}")
+        meta = {"load_s": round(load_s, 1), "tasks": counts["heavy_default"], "user_id": uid}
+        for key, query, budget in HEAVY_QUERIES:
+            path = f"/api/{uid}/tasks?limit=20" + (f"&{query}" if query else "")
+            check = self.heavy_check(path, user["token"], counts[key], query)
+            if check.get("error"):
+                log(f"{key}: skipped, {check['error']}")
+                out[key] = {"skipped": check["error"], "total_check": check}
+                continue
+            datafile = self.write_tsv(f"{key}.tsv", [(path, user["token"])])
+            log(f"{key}: {a.warmup:g}s warm-up + {a.duration:g}s, one connection: GET {path.replace(uid, '{uid}')}")
+            r = self.measure(key, "path", datafile, connections=1, threads=1)
+            r.update({"query": query, "p50_budget_ms": budget, "total_check": check, "heavy": meta})
+            out[key] = r
+            self.results[key] = r
+            self.print_row(key)
+        bad = [k for k, r in out.items() if not r["total_check"].get("ok")]
+        if bad:
+            log(f"!!! heavy: X-Total-Count or page check FAILED for {', '.join(bad)} (see the JSON's total_check)")
+        return out
+
+    def heavy_check(self, path: str, token: str, expected: int, query: str) -> dict:
+        """One request: status, X-Total-Count against the count made in SQL, and that the page holds
+        20 tasks that satisfy the filter, in the requested order."""
+        status, headers, body = self.client.request("GET", path, token)
+        if status != 200 or not isinstance(body, list):
+            return {"error": f"HTTP {status}", "ok": False}
+        got = headers.get("x-total-count")
+        problems = []
+        if got is None or not got.isdigit() or int(got) != expected:
+            problems.append(f"X-Total-Count {got}, SQL counted {expected}")
+        if len(body) != min(20, expected):
+            problems.append(f"page of {len(body)} tasks, expected {min(20, expected)}")
+        if query == "completed=true" and not all(t.get("completed") for t in body):
+            problems.append("a task on the page is not completed")
+        if query == "completed=false" and any(t.get("completed") for t in body):
+            problems.append("a task on the page is completed")
+        if query.startswith("q=") and not all(HEAVY_WORD in (t.get("title") or "").lower() for t in body):
+            problems.append(f"a task on the page has no {HEAVY_WORD!r} in its title")
+        order = {"": ("created_at", True), "sort=due_date": ("due_date", False),
+                 "sort=priority": ("priority", False), "sort=title": ("title", False)}.get(query)
+        if order:
+            field, desc = order
+            rank = {"low": 0, "medium": 1, "high": 2}
+            vals = [t.get(field) for t in body]
+            vals = [rank.get(v, v) if field == "priority" else (v.lower() if field == "title" and v else v)
+                    for v in vals]
+            if None not in vals and vals != sorted(vals, reverse=desc):
+                problems.append(f"page not sorted by {field}")
+        for p in problems:
+            log(f"!!! {path.split('?')[1]}: {p}")
+        return {"x_total_count": int(got) if got and got.isdigit() else got, "sql_count": expected,
+                "ok": not problems, **({"problems": problems} if problems else {})}
+
     # scale mode ------------------------------------------------------------------------------
     def scale_mode(self, run_id: str) -> dict:
         a = self.args
         if not a.database_url:
             raise SystemExit("--scale needs the server's database: --database-url or DATABASE_URL")
+        if backend_of(a.database_url) == "sqlite":
+            raise SystemExit("--scale loads with psql: PostgreSQL only (--heavy works on SQLite too)")
         out = {}
         dburl = psql_url(a.database_url)
         log(f"scale: signing up {a.users} users through the API")
@@ -620,6 +737,12 @@ def summarize(r: dict, connections: int) -> dict:
     return out
 
 
+def backend_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    return "sqlite" if url.lower().startswith("sqlite") else "postgres"
+
+
 def read_loadavg() -> list[float]:
     try:
         with open("/proc/loadavg") as f:
@@ -665,19 +788,43 @@ def psql(url: str, sql: str, timeout: float = 600) -> str:
     return p.stdout.strip()
 
 
-def scale_sql(url: str, run_id: str, api_user_ids: list[str], n_users: int, n_tasks: int) -> str:
-    """INSERT … SELECT generate_series for users and tasks, built from the live schema's columns so it
-    fits both taskapi (text user ids, smallint priority) and the FastAPI reference (uuid, varchar)."""
-    cols = psql(url, """SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '')
-                        FROM information_schema.columns
-                        WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks')
-                        ORDER BY table_name, ordinal_position""")
-    schema: dict[str, list[tuple[str, str, bool, bool]]] = {"users": [], "tasks": []}
+Schema = dict[str, list[tuple[str, str, bool, bool]]]  # table -> [(column, type, nullable, has default)]
+
+
+def pg_schema(url: str, tables: tuple[str, ...]) -> Schema:
+    names = ",".join(f"'{t}'" for t in tables)
+    cols = psql(url, f"""SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '')
+                         FROM information_schema.columns
+                         WHERE table_schema = current_schema() AND table_name IN ({names})
+                         ORDER BY table_name, ordinal_position""")
+    schema: Schema = {t: [] for t in tables}
     for line in cols.splitlines():
         t, c, dt, nullable, default = line.split("|", 4)
         schema[t].append((c, dt, nullable == "YES", bool(default)))
-    if not schema["users"] or not schema["tasks"]:
-        raise SystemExit("tables users/tasks not found in the database (migrations not applied?)")
+    if not all(schema.values()):
+        raise SystemExit(f"tables {', '.join(tables)} not found in the database (migrations not applied?)")
+    return schema
+
+
+def pick_columns(schema: Schema, table: str, fn, mode: str) -> tuple[list[str], list]:
+    """The columns `fn(column, type)` can fill and their values; a column it cannot fill is left to
+    its default or NULL, and a NOT NULL one without a default stops the run: the schema has grown."""
+    names, values = [], []
+    for c, dt, nullable, has_default in schema[table]:
+        v = fn(c, dt)
+        if v is None:
+            if nullable or has_default:
+                continue
+            raise SystemExit(f"{mode} mode does not know how to fill NOT NULL column {table}.{c}")
+        names.append(c)
+        values.append(v)
+    return names, values
+
+
+def scale_sql(url: str, run_id: str, api_user_ids: list[str], n_users: int, n_tasks: int) -> str:
+    """INSERT … SELECT generate_series for users and tasks, built from the live schema's columns so it
+    fits both taskapi (text user ids, smallint priority) and the FastAPI reference (uuid, varchar)."""
+    schema = pg_schema(url, ("users", "tasks"))
 
     def uuid_expr(dt):
         return "gen_random_uuid()" if dt == "uuid" else "gen_random_uuid()::text"
@@ -711,20 +858,8 @@ def scale_sql(url: str, run_id: str, api_user_ids: list[str], n_users: int, n_ta
             "updated_at": "now() - g * interval '1 second'",
         }.get(c)
 
-    def columns(table, fn):
-        names, exprs = [], []
-        for c, dt, nullable, has_default in schema[table]:
-            e = fn(c, dt)
-            if e is None:
-                if nullable or has_default:
-                    continue
-                raise SystemExit(f"scale mode does not know how to fill NOT NULL column {table}.{c}")
-            names.append(c)
-            exprs.append(e)
-        return ", ".join(names), ", ".join(exprs)
-
-    ucols, uexprs = columns("users", user_expr)
-    tcols, texprs = columns("tasks", task_expr)
+    ucols, uexprs = (", ".join(x) for x in pick_columns(schema, "users", user_expr, "scale"))
+    tcols, texprs = (", ".join(x) for x in pick_columns(schema, "tasks", task_expr, "scale"))
     ids = ",".join(f"'{i}'" for i in api_user_ids)
     bulk = n_users - len(api_user_ids)
     return f"""
@@ -747,41 +882,287 @@ ANALYZE tasks;
 
 
 # --------------------------------------------------------------------------------------------
+# Heavy user: 10^5 tasks of one account, written straight into the server's database
+# --------------------------------------------------------------------------------------------
+# Task g (1..N) of the heavy user, the same on both backends (PostgreSQL computes it in SQL,
+# SQLite in heavy_sqlite_rows): created_at spread evenly over the year before the load,
+# updated_at up to a day later, 70 % completed (completed_at = updated_at), priority 0-2, due date
+# NULL for 30 % and otherwise 20 days before to 100 days after creation, a title of two words
+# from the lists below and the number (so sort=title is a real sort), HEAVY_WORD in exactly 1 %
+# of the titles (and in no description), a description on 40 %, change_seq = g.
+HEAVY_FIRST = ["Archive", "Book", "Call", "Draft", "Email", "Fix", "Gather", "Hire", "Inspect", "Join",
+               "Keep", "Label", "Move", "Note", "Order", "Plan", "Review", "Sort", "Test", "Update",
+               "Visit", "Write", "backup", "clean", "pay", "read"]
+HEAVY_SECOND = ["budget", "invoice", "garden", "kitchen", "slides", "report", "tickets", "laptop",
+                "meeting", "contract", "dentist", "groceries", "roadmap", "letters", "garage", "photos",
+                "taxes", "website", "insurance", "bicycle"]
+HEAVY_WORD = "quokka"
+YEAR_US = 365 * 86_400_000_000
+
+# (key, query string, p50 budget in ms); the list request is GET /api/{uid}/tasks?limit=20&QUERY
+HEAVY_QUERIES = [
+    ("heavy_default", "", 5.0),
+    ("heavy_completed", "completed=true", 5.0),
+    ("heavy_open", "completed=false", 5.0),
+    ("heavy_due", "sort=due_date", 5.0),
+    ("heavy_priority", "sort=priority", 5.0),
+    ("heavy_title", "sort=title", 5.0),
+    ("heavy_q", f"q={HEAVY_WORD}", 20.0),
+]
+
+
+def heavy_plan(n: int) -> dict:
+    now_us = int(time.time() * 1e6)
+    return {"n": n, "now_us": now_us, "start_us": now_us - YEAR_US, "step_us": YEAR_US // (n + 1)}
+
+
+def heavy_pg_sql(url: str, user_id: str, plan: dict) -> str:
+    schema = pg_schema(url, ("tasks",))
+
+    def ts(us: str) -> str:
+        return f"(timestamptz 'epoch' + ({us}) * interval '1 microsecond')"
+
+    def words(ws: list[str], k: int) -> str:
+        return "(ARRAY[" + ",".join(f"'{w}'" for w in ws) + f"])[(g * {k}) % {len(ws)} + 1]"
+
+    updated = f"LEAST({plan['now_us']}, c_us + ((g * 13) % 1440)::bigint * 60000000)"
+
+    def task_expr(c, dt):
+        return {
+            "id": "gen_random_uuid()" if dt == "uuid" else "gen_random_uuid()::text",
+            "user_id": f"'{user_id}'",
+            "title": f"{words(HEAVY_FIRST, 7)} || ' ' || {words(HEAVY_SECOND, 11)}"
+                     f" || CASE WHEN g % 100 = 42 THEN ' {HEAVY_WORD}' ELSE '' END || ' ' || g",
+            "description": f"CASE WHEN g % 5 IN (0, 2) THEN {words(HEAVY_SECOND, 3)} || ' notes: step ' || (g % 17)"
+                           f" || ' of the ' || {words(HEAVY_FIRST, 5)} || ' plan' END",
+            "completed": "(g % 10 < 7)",
+            "priority": "(g / 3) % 3",
+            "due_date": f"CASE WHEN g % 10 IN (1, 4, 8) THEN NULL"
+                        f" ELSE {ts('c_us + ((g * 37) % 120 - 20)::bigint * 86400000000')} END",
+            "completed_at": f"CASE WHEN g % 10 < 7 THEN {ts(updated)} END",
+            "created_at": ts("c_us"),
+            "updated_at": ts(updated),
+            "change_seq": "g",
+        }.get(c)
+
+    cols, exprs = pick_columns(schema, "tasks", task_expr, "heavy")
+    return f"""
+\\timing off
+BEGIN;
+INSERT INTO tasks ({", ".join(cols)})
+  SELECT {", ".join(exprs)}
+  FROM (SELECT g, {plan['start_us']} + g::bigint * {plan['step_us']} AS c_us
+        FROM generate_series(1, {plan['n']}) AS g) AS s;
+UPDATE users SET change_seq = GREATEST(change_seq, {plan['n']}) WHERE id = '{user_id}';
+COMMIT;
+ANALYZE tasks;
+"""
+
+
+def heavy_sqlite_load(path: str, user_id: str, plan: dict) -> None:
+    """The same rows as heavy_pg_sql, with sqlite3 on the server's database file (WAL mode: the
+    server may keep running). UUIDs as hyphenated lowercase text, timestamps as INTEGER µs."""
+    import sqlite3
+    import uuid
+
+    con = sqlite3.connect(path, timeout=60)
+    try:
+        schema: Schema = {"tasks": [(r[1], (r[2] or "").lower(), not r[3], r[4] is not None)
+                                    for r in con.execute("PRAGMA table_info(tasks)")]}
+        if not schema["tasks"]:
+            raise SystemExit(f"no table tasks in {path} (migrations not applied?)")
+        known = {"id", "user_id", "title", "description", "completed", "priority", "due_date", "completed_at",
+                 "created_at", "updated_at", "change_seq"}
+        cols, _ = pick_columns(schema, "tasks", lambda c, dt: c if c in known else None, "heavy")
+        n, f1, f2 = plan["n"], HEAVY_FIRST, HEAVY_SECOND
+
+        def row(g: int) -> tuple:
+            c_us = plan["start_us"] + g * plan["step_us"]
+            updated = min(plan["now_us"], c_us + ((g * 13) % 1440) * 60_000_000)
+            done = g % 10 < 7
+            v = {
+                "id": str(uuid.uuid4()),
+                "user_id": user_id,
+                "title": f"{f1[(g * 7) % len(f1)]} {f2[(g * 11) % len(f2)]}"
+                         + (f" {HEAVY_WORD}" if g % 100 == 42 else "") + f" {g}",
+                "description": f"{f2[(g * 3) % len(f2)]} notes: step {g % 17} of the {f1[(g * 5) % len(f1)]} plan"
+                               if g % 5 in (0, 2) else None,
+                "completed": int(done),
+                "priority": (g // 3) % 3,
+                "due_date": None if g % 10 in (1, 4, 8) else c_us + ((g * 37) % 120 - 20) * 86_400_000_000,
+                "completed_at": updated if done else None,
+                "created_at": c_us,
+                "updated_at": updated,
+                "change_seq": g,
+            }
+            return tuple(v[c] for c in cols)
+
+        with con:
+            con.executemany(f"INSERT INTO tasks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                            (row(g) for g in range(1, n + 1)))
+            con.execute("UPDATE users SET change_seq = max(change_seq, ?) WHERE id = ?", (n, user_id))
+        con.execute("ANALYZE")
+    finally:
+        con.close()
+
+
+def heavy_counts(db: str, user_id: str) -> dict[str, int]:
+    """The number of the heavy user's tasks each HEAVY_QUERIES list should report, counted in SQL."""
+    word = HEAVY_WORD
+    if db.startswith("sqlite:"):
+        import sqlite3
+
+        con = sqlite3.connect(sqlite_path(db), timeout=60)
+        try:
+            total, done, hits = con.execute(
+                "SELECT count(*), coalesce(sum(completed = 1), 0), coalesce(sum(instr(lower(title), ?1) > 0"
+                " OR instr(lower(coalesce(description, '')), ?1) > 0), 0) FROM tasks WHERE user_id = ?2",
+                (word, user_id)).fetchone()
+        finally:
+            con.close()
+    else:
+        total, done, hits = (int(x) for x in psql(psql_url(db), f"""
+            SELECT count(*), count(*) FILTER (WHERE completed),
+                   count(*) FILTER (WHERE strpos(lower(title), '{word}') > 0
+                                       OR strpos(lower(coalesce(description, '')), '{word}') > 0)
+            FROM tasks WHERE user_id = '{user_id}'""").split("|"))
+    return {"heavy_default": total, "heavy_completed": done, "heavy_open": total - done, "heavy_due": total,
+            "heavy_priority": total, "heavy_title": total, "heavy_q": hits}
+
+
+def sqlite_path(url: str) -> str:
+    """sqlite://PATH (or sqlite:PATH) as taskapi reads it -> PATH."""
+    rest = url.split("://", 1)[1] if "://" in url else url.split(":", 1)[1]
+    return rest.split("?", 1)[0]
+
+
+# --------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------
 ROWS = ["health", "list", "get", "update", "toggle", "create", "delete", "login", "login_storm",
-        "login_storm_logins", "scale_list", "scale_get"]
+        "login_storm_logins", *(k for k, _, _ in HEAVY_QUERIES), "scale_list", "scale_get"]
 LABELS = {"login_storm": "storm: list", "login_storm_logins": "storm: logins", "scale_list": "scale: list",
-          "scale_get": "scale: get"}
+          "scale_get": "scale: get", "heavy_default": "heavy: default", "heavy_completed": "heavy: done",
+          "heavy_open": "heavy: open", "heavy_due": "heavy: due", "heavy_priority": "heavy: priority",
+          "heavy_title": "heavy: title", "heavy_q": "heavy: q"}
+HEAD = ["req/s", "p50 ms", "p99 ms", "non-2xx", "cpu µs/req"]
+WIDTH = [9, 8, 8, 7, 10]
+RATIO_WIDTH = 8
+# The performance budgets the footer checks.
+RATIO_BUDGET, RATIO_SCENARIOS = 20.0, ("list", "get", "create", "toggle")
+SQLITE_WRITE_BUDGET, SQLITE_WRITE_SCENARIOS = 8000.0, ("create", "toggle")
+RSS_BUDGET_MB = 50.0
 
 
 def cells(r: dict | None) -> list[str]:
     if not r:
-        return ["", "", "", ""]
+        return [""] * len(HEAD)
     if "skipped" in r:
-        return ["skipped", "", "", ""]
+        return ["skipped"] + [""] * (len(HEAD) - 1)
+    cpu, ticks = r.get("cpu_us_per_req"), r.get("cpu_ticks")
+    if cpu is None:
+        cpu = "—"
+    elif ticks == 0:
+        # not one clock tick: all that is known is an upper bound
+        cpu = f"<{1e6 / CLK_TCK / r['requests']:.0f}"
+    else:
+        cpu = ("~" if ticks is not None and ticks < 10 else "") + f"{cpu:.0f}"
     if r["requests"] == 0:
         over = f">{r['duration_s'] * 1000:.0f}"
-        return ["0", over, over, str(r["non2xx"])]
+        return ["0", over, over, str(r["non2xx"]), cpu]
     return [f"{r['rps']:.0f}" + ("*" if r.get("exhausted") else ""), f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}",
-            str(r["non2xx"])]
+            str(r["non2xx"]), cpu]
 
 
-def render_tables(docs: list[dict]) -> str:
-    head = ["req/s", "p50 ms", "p99 ms", "non-2xx"]
+def ratio(d: dict, ref: dict | None, key: str) -> float | None:
+    a, b = d["scenarios"].get(key) or {}, (ref or {}).get("scenarios", {}).get(key) or {}
+    if "rps" not in a or not b.get("rps"):
+        return None
+    return a["rps"] / b["rps"]
+
+
+def fmt_ratio(x: float | None) -> str:
+    return "" if x is None else (f"{x:.1f}×" if x < 100 else f"{x:.0f}×")
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISS"
+
+
+def budget_lines(docs: list[dict], ref: dict | None) -> list[str]:
+    out = []
+    for d in docs:
+        if d is ref:
+            continue
+        n, sc = d["name"], d["scenarios"]
+        if ref and d.get("backend") != "sqlite":
+            parts = []
+            for k in RATIO_SCENARIOS:
+                x = ratio(d, ref, k)
+                parts.append(f"{k} " + ("n/a" if x is None else f"{fmt_ratio(x)} {verdict(x >= RATIO_BUDGET)}"))
+            out.append(f"{n} req/s ≥ {RATIO_BUDGET:.0f}× {ref['name']} on {', '.join(RATIO_SCENARIOS)}: "
+                       + ", ".join(parts))
+        if d.get("backend") == "sqlite":
+            parts = []
+            for k in SQLITE_WRITE_SCENARIOS:
+                r = sc.get(k) or {}
+                if "rps" not in r:
+                    parts.append(f"{k} n/a")
+                    continue
+                ok = r["rps"] >= SQLITE_WRITE_BUDGET and r["non2xx"] == 0 and not r.get("socket_errors")
+                parts.append(f"{k} {r['rps']:.0f} req/s, {r['non2xx']} non-2xx {verdict(ok)}")
+            out.append(f"{n} {'/'.join(SQLITE_WRITE_SCENARIOS)} ≥ {SQLITE_WRITE_BUDGET:.0f} req/s with 0 non-2xx: "
+                       + ", ".join(parts))
+        m = d.get("server_memory")
+        if m:
+            peak = max(m["vmrss_peak_sampled_mb"], m["vmhwm_mb"])
+            phases = m.get("vmrss_peak_by_phase_mb") or {}
+            when = f" (sampled peak during {max(phases, key=phases.get)})" if phases else ""
+            out.append(f"{n} peak RSS < {RSS_BUDGET_MB:.0f} MB: {peak} MB {verdict(peak < RSS_BUDGET_MB)}{when}")
+        heavy = [(k, sc[k]) for k, _, _ in HEAVY_QUERIES if k in sc]
+        if heavy:
+            parts, wrong = [], []
+            for k, r in heavy:
+                label = LABELS[k].split(": ")[1]
+                if r.get("p50_ms") is None:
+                    parts.append(f"{label} n/a")
+                else:
+                    parts.append(f"{label} {r['p50_ms']:.2f} {verdict(r['p50_ms'] <= r['p50_budget_ms'])}")
+                c = r.get("total_check") or {}
+                if not c.get("ok"):
+                    wrong.append(f"{label}: " + "; ".join(c.get("problems") or [c.get("error", "not checked")]))
+            out.append(f"{n} heavy user list p50 ms ≤ 5 (q ≤ 20): " + ", ".join(parts))
+            out.append(f"{n} heavy user X-Total-Count exact and pages right: "
+                       + ("all ok" if not wrong else "!!! MISMATCH: " + " | ".join(wrong)))
+    return out
+
+
+def render_tables(docs: list[dict], reference: str | None = None) -> str:
+    """The docs side by side; with a reference (default: a doc named fastapi, when there are others),
+    every other doc gets a column of its req/s ÷ the reference's, and the footer checks the budgets."""
+    names = [d["name"] for d in docs]
+    if reference is None and "fastapi" in names and len(docs) > 1:
+        reference = "fastapi"
+    if reference is not None and reference not in names:
+        raise SystemExit(f"--reference {reference}: no such result among {', '.join(names)}")
+    ref = next((d for d in docs if d["name"] == reference), None)
+    with_ratio = [ref is not None and d is not ref for d in docs]
     rows = [k for k in ROWS if any(k in d["scenarios"] for d in docs)]
-    width = [14] + [9, 8, 8, 7] * len(docs)
-    lines = []
-    title = f"{'':14}" + "".join(f" | {d['name'][:36]:<35}" for d in docs)
-    lines.append(title)
-    hdr = f"{'scenario':<14}" + "".join(" | " + " ".join(f"{h:>{w}}" for h, w in zip(head, width[1:5])) for _ in docs)
+    block = [sum(WIDTH) + len(WIDTH) - 1 + ((RATIO_WIDTH + 1) if r else 0) for r in with_ratio]
+    lines = [f"{'':15}" + "".join(f" | {d['name']:<{w}}" for d, w in zip(docs, block))]
+    hdr = f"{'scenario':<15}"
+    for d, r in zip(docs, with_ratio):
+        hdr += " | " + " ".join(f"{h:>{w}}" for h, w in zip(HEAD, WIDTH))
+        if r:
+            hdr += " " + f"{'÷' + ref['name'][:RATIO_WIDTH - 1]:>{RATIO_WIDTH}}"
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for k in rows:
-        line = f"{LABELS.get(k, k):<14}"
-        for d in docs:
-            c = cells(d["scenarios"].get(k))
-            line += " | " + " ".join(f"{v:>{w}}" for v, w in zip(c, width[1:5]))
+        line = f"{LABELS.get(k, k):<15}"
+        for d, r in zip(docs, with_ratio):
+            line += " | " + " ".join(f"{v:>{w}}" for v, w in zip(cells(d["scenarios"].get(k)), WIDTH))
+            if r:
+                line += " " + f"{fmt_ratio(ratio(d, ref, k)):>{RATIO_WIDTH}}"
         lines.append(line)
     notes = []
     for d in docs:
@@ -803,6 +1184,11 @@ def render_tables(docs: list[dict]) -> str:
                 notes.append(f"{d['name']}: scale data: {sc['users_in_table']} users / {sc['tasks_in_table']} tasks "
                              f"(loaded in {sc['load_s']} s)")
                 break
+        hv = next((r["heavy"] for k, _, _ in HEAVY_QUERIES if "heavy" in (r := d["scenarios"].get(k) or {})), None)
+        if hv:
+            notes.append(f"{d['name']}: heavy user: {hv['tasks']} tasks (inserted in {hv['load_s']} s), one connection, "
+                         f"GET /api/{{uid}}/tasks?limit=20 with: default sort, completed=true, completed=false, "
+                         f"sort=due_date, sort=priority, sort=title, q={HEAVY_WORD} (1 % of titles)")
         for k, v in sorted((d.get("extra") or {}).items()):
             notes.append(f"{d['name']}: {k} = {v}")
         for k, r in d["scenarios"].items():
@@ -813,6 +1199,11 @@ def render_tables(docs: list[dict]) -> str:
     if notes:
         lines.append("")
         lines.extend(notes)
+    budgets = budget_lines(docs, ref)
+    if budgets:
+        lines.append("")
+        lines.append("Budgets:")
+        lines.extend("  " + b for b in budgets)
     return "\n".join(lines)
 
 
@@ -839,7 +1230,13 @@ def main(argv=None):
     ap.add_argument("--scale-only", action="store_true",
                     help="run only the scale mode and add its figures to bench/out/results-NAME.json")
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                    help="the server's database, for --scale ($DATABASE_URL)")
+                    help="the server's database, for --scale and --heavy ($DATABASE_URL)")
+    ap.add_argument("--heavy", action="store_true",
+                    help="also run the heavy-user mode: one user with 10^5 tasks, list latency by sort and filter "
+                         "(needs --database-url: PostgreSQL, with psql, or sqlite://PATH)")
+    ap.add_argument("--heavy-only", action="store_true",
+                    help="run only the heavy-user mode and add its figures to bench/out/results-NAME.json")
+    ap.add_argument("--heavy-tasks", type=int, default=100_000)
     ap.add_argument("--scale-users", type=int, default=10_000)
     ap.add_argument("--scale-tasks", type=int, default=1_000_000)
     ap.add_argument("--delete-pool", type=int, default=20_000,
@@ -848,11 +1245,13 @@ def main(argv=None):
     ap.add_argument("--extra", action="append", help="KEY=VALUE recorded in the JSON (e.g. startup time)")
     ap.add_argument("--table", nargs="+", metavar="RESULTS_JSON",
                     help="only print the tables of these result files side by side")
+    ap.add_argument("--reference", help="with --table: the run the others' req/s are divided by "
+                                        "(default: the one named fastapi, if any)")
     a = ap.parse_args(argv)
 
     if a.table:
         docs = [json.load(open(p)) for p in a.table]
-        print(render_tables(docs))
+        print(render_tables(docs, a.reference))
         return 0
     a.scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     unknown = set(a.scenarios) - set(SCENARIOS)

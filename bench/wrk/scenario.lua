@@ -2,12 +2,13 @@
 --
 --   wrk -t2 -c64 -d10s --latency -s bench/wrk/scenario.lua URL -- SCENARIO DATAFILE OUTPREFIX
 --
--- SCENARIO   health | list | get | update | toggle | create | delete | login
+-- SCENARIO   health | list | get | update | toggle | create | delete | login | path
 -- DATAFILE   tab-separated lines written by bench/run.py:
 --              list, create        user_id  token
 --              get, update, toggle user_id  token  task_id
 --              delete              user_id  token  task_id   (each line used at most once)
 --              login               email    password
+--              path                path (with its query string)  token: GET path
 --              health              (ignored; pass any readable file)
 -- OUTPREFIX  files written by the threads: OUTPREFIX.created.<n> (create: "task_id user_id"
 --            per created task) and nothing else; "-" to write nothing.
@@ -95,6 +96,8 @@ function init(args)
           end
         elseif scenario == "delete" then
           reqs[#reqs + 1] = wrk.format("DELETE", "/api/" .. c[1] .. "/tasks/" .. c[3], headers_for(c[2], false))
+        elseif scenario == "path" then
+          reqs[#reqs + 1] = wrk.format("GET", c[1], headers_for(c[2], false))
         elseif scenario == "login" then
           local body = '{"email":' .. json_string(c[1]) .. ',"password":' .. json_string(c[2]) .. '}'
           reqs[#reqs + 1] = wrk.format("POST", "/api/auth/login", auth_json, body)
