@@ -590,3 +590,22 @@ pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
         Database::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::connect(path, config).await?)),
     }
 }
+
+/// A list's total from the per-user counters ([`TotalBy::Counters`](crate::domain::task::TotalBy)),
+/// as a scalar subquery: the same statement, so the same snapshot, as the page beside it.
+fn push_counted_total<'a, DB>(qb: &mut sqlx::QueryBuilder<'a, DB>, user_id: &str, query: &TaskQuery)
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push("(SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM task_counts WHERE user_id = ")
+        .push_bind(user_id.to_owned());
+    if let Some(completed) = query.completed {
+        qb.push(" AND completed = ").push_bind(completed);
+    }
+    if query.parent == crate::domain::task::ParentFilter::TopLevel {
+        qb.push(" AND top_level = TRUE");
+    }
+    qb.push(")");
+}

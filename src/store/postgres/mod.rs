@@ -21,11 +21,11 @@ use uuid::Uuid;
 
 use super::breaker::{self, Breaker};
 use super::migrations::{self, MigrationState};
-use super::{recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
+use super::{push_counted_total, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
 use crate::config::{Config, PgTarget};
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
-use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery};
+use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery, TotalBy};
 use crate::domain::Timestamp;
 
 // Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
@@ -291,6 +291,22 @@ fn expected_versions(expected: Option<Expected<'_>>) -> Option<Vec<i64>> {
     expected.map(|e| e.0.to_vec())
 }
 
+/// A list's total ([`TotalBy`]); `in_page`: beside the page's own rows, where a window count may
+/// ride along (else a statement of its own, which has no rows to count over).
+fn push_list_total(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: &TaskQuery, in_page: bool) {
+    match query.total_by() {
+        TotalBy::Counters => push_counted_total(qb, user_id, query),
+        TotalBy::Window if in_page => {
+            qb.push("count(*) OVER ()");
+        }
+        TotalBy::Window | TotalBy::Count => {
+            qb.push("(SELECT count(*) FROM tasks");
+            push_task_filters(qb, user_id, query);
+            qb.push(")");
+        }
+    }
+}
+
 /// Appends the list filters shared by the page query and the bare count.
 fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: &TaskQuery) {
     qb.push(" WHERE user_id = ").push_bind(user_id.to_owned());
@@ -304,11 +320,11 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
         qb.push(" AND category_id = ").push_bind(category);
     }
     if let Some(q) = &query.q {
-        // strpos matches the text literally: `%` and `_` mean themselves.
-        qb.push(" AND (strpos(lower(title), ").push_bind(q.clone());
-        qb.push(") > 0 OR strpos(lower(coalesce(description, '')), ")
-            .push_bind(q.clone())
-            .push(") > 0)");
+        // A substring, matched literally (`%`, `_` and `\` escaped), written as LIKE so that the
+        // trigram indexes on lower(title) and lower(description) can serve it.
+        let pattern = format!("%{}%", like_escaped(q));
+        qb.push(" AND (lower(title) LIKE ").push_bind(pattern.clone());
+        qb.push(" OR lower(description) LIKE ").push_bind(pattern).push(")");
     }
     if let Some(before) = query.due_before {
         qb.push(" AND due_date < ").push_bind(before.as_datetime());
@@ -330,6 +346,18 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
             qb.push(" AND parent_id = ").push_bind(parent);
         }
     }
+}
+
+/// `s` with LIKE's wildcards and its escape character (`\`, the default) escaped.
+fn like_escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The owner's next change number, in a statement of its own.
