@@ -324,7 +324,9 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
         // trigram indexes on lower(title) and lower(description) can serve it.
         let pattern = format!("%{}%", like_escaped(q));
         qb.push(" AND (lower(title) LIKE ").push_bind(pattern.clone());
-        qb.push(" OR lower(description) LIKE ").push_bind(pattern).push(")");
+        qb.push(" OR lower(description) LIKE ").push_bind(pattern);
+        // Steers the planner to those indexes (see migration 0006); runs on matches only.
+        qb.push(") AND task_search_priced(id)");
     }
     if let Some(before) = query.due_before {
         qb.push(" AND due_date < ").push_bind(before.as_datetime());
