@@ -609,3 +609,26 @@ where
     }
     qb.push(")");
 }
+
+/// A `LIKE` pattern matching `s` as a substring, literally: its wildcards and the escape character
+/// (`\`, PostgreSQL's default, which SQLite is told) escaped.
+fn like_pattern(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod like_tests {
+    #[test]
+    fn like_pattern_escapes_wildcards_and_the_escape() {
+        assert_eq!(super::like_pattern(r"50%_off\n"), r"%50\%\_off\\n%");
+    }
+}

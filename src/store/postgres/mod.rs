@@ -21,7 +21,9 @@ use uuid::Uuid;
 
 use super::breaker::{self, Breaker};
 use super::migrations::{self, MigrationState};
-use super::{push_counted_total, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
+use super::{
+    like_pattern, push_counted_total, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned,
+};
 use crate::config::{Config, PgTarget};
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
@@ -322,7 +324,7 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
     if let Some(q) = &query.q {
         // A substring, matched literally (`%`, `_` and `\` escaped), written as LIKE so that the
         // trigram indexes on lower(title) and lower(description) can serve it.
-        let pattern = format!("%{}%", like_escaped(q));
+        let pattern = like_pattern(q);
         qb.push(" AND (lower(title) LIKE ").push_bind(pattern.clone());
         qb.push(" OR lower(description) LIKE ").push_bind(pattern);
         // Steers the planner to those indexes (see migration 0006); runs on matches only.
@@ -348,18 +350,6 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
             qb.push(" AND parent_id = ").push_bind(parent);
         }
     }
-}
-
-/// `s` with LIKE's wildcards and its escape character (`\`, the default) escaped.
-fn like_escaped(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The owner's next change number, in a statement of its own.
