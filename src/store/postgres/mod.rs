@@ -21,13 +21,11 @@ use uuid::Uuid;
 
 use super::breaker::{self, Breaker};
 use super::migrations::{self, MigrationState};
-use super::{
-    like_pattern, push_counted_total, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned,
-};
+use super::{like_pattern, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
 use crate::config::{Config, PgTarget};
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
-use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery, TotalBy};
+use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery};
 use crate::domain::Timestamp;
 
 // Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
@@ -291,22 +289,6 @@ impl From<CategoryRow> for Category {
 /// The condition an `If-Match` adds to a statement: `NULL` for none.
 fn expected_versions(expected: Option<Expected<'_>>) -> Option<Vec<i64>> {
     expected.map(|e| e.0.to_vec())
-}
-
-/// A list's total ([`TotalBy`]); `in_page`: beside the page's own rows, where a window count may
-/// ride along (else a statement of its own, which has no rows to count over).
-fn push_list_total(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: &TaskQuery, in_page: bool) {
-    match query.total_by() {
-        TotalBy::Counters => push_counted_total(qb, user_id, query),
-        TotalBy::Window if in_page => {
-            qb.push("count(*) OVER ()");
-        }
-        TotalBy::Window | TotalBy::Count => {
-            qb.push("(SELECT count(*) FROM tasks");
-            push_task_filters(qb, user_id, query);
-            qb.push(")");
-        }
-    }
 }
 
 /// Appends the list filters shared by the page query and the bare count.

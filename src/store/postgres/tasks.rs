@@ -14,16 +14,15 @@ use uuid::Uuid;
 use super::sync::fetch_remembering;
 use super::task_tx::PgTx;
 use super::{
-    expected_versions, locked_change, push_list_total, push_task_filters, task_columns, task_select, CountedTaskRow,
-    PgStore, TaskRow,
+    expected_versions, locked_change, push_task_filters, task_columns, task_select, CountedTaskRow, PgStore, TaskRow,
 };
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
 use crate::store::task_write::{self, Change};
 use crate::store::{
-    miss, recurrence_columns, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned,
-    Written,
+    miss, push_list_total, recurrence_columns, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore,
+    TaskStore, Versioned, Written,
 };
 
 /// The first part of every write: the owner's next change number, as `seq.next_seq`.
@@ -94,7 +93,7 @@ impl TaskStore for PgStore {
             ", (SELECT change_seq FROM users WHERE id = "
         ));
         qb.push_bind(user_id.to_owned()).push(") AS head, ");
-        push_list_total(&mut qb, user_id, query, true);
+        push_list_total(&mut qb, user_id, query, true, push_task_filters);
         qb.push(" AS total FROM tasks");
         push_task_filters(&mut qb, user_id, query);
         qb.push(" ORDER BY ").push(query.sort.order_by());
@@ -111,7 +110,7 @@ impl TaskStore for PgStore {
                 let head = self.latest_change(user_id).await?;
                 let total = if query.offset > 0 {
                     let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
-                    push_list_total(&mut qb, user_id, query, false);
+                    push_list_total(&mut qb, user_id, query, false, push_task_filters);
                     qb.build_query_scalar().fetch_one(&self.pool).await?
                 } else {
                     0

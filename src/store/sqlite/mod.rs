@@ -21,14 +21,12 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
-use super::{
-    like_pattern, push_counted_total, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned,
-};
+use super::{like_pattern, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
 use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
-use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery, TotalBy};
+use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery};
 use crate::domain::Timestamp;
 
 // Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
@@ -293,22 +291,6 @@ fn push_expected(qb: &mut QueryBuilder<'_, Sqlite>, expected: Option<Expected<'_
 
 fn convert<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> StoreResult<Vec<T>> {
     rows.into_iter().map(T::try_from).collect()
-}
-
-/// A list's total ([`TotalBy`]); `in_page`: beside the page's own rows, where a window count may
-/// ride along (else a statement of its own, which has no rows to count over).
-fn push_list_total(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, query: &TaskQuery, in_page: bool) {
-    match query.total_by() {
-        TotalBy::Counters => push_counted_total(qb, user_id, query),
-        TotalBy::Window if in_page => {
-            qb.push("count(*) OVER ()");
-        }
-        TotalBy::Window | TotalBy::Count => {
-            qb.push("(SELECT count(*) FROM tasks");
-            push_task_filters(qb, user_id, query);
-            qb.push(")");
-        }
-    }
 }
 
 fn push_task_filters(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, query: &TaskQuery) {

@@ -9,16 +9,16 @@ use uuid::Uuid;
 use super::sync::save_answer;
 use super::task_tx::SqliteTx;
 use super::{
-    micros, next_change, push_expected, push_list_total, push_task_filters, task_columns, task_select, text,
-    CountedTaskRow, SqliteStore, TaskRow,
+    micros, next_change, push_expected, push_task_filters, task_columns, task_select, text, CountedTaskRow,
+    SqliteStore, TaskRow,
 };
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
 use crate::store::task_write::{self, Change};
 use crate::store::{
-    miss, recurrence_columns, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned,
-    Written,
+    miss, push_list_total, recurrence_columns, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore,
+    TaskStore, Versioned, Written,
 };
 
 #[async_trait]
@@ -88,7 +88,7 @@ impl TaskStore for SqliteStore {
             ", (SELECT change_seq FROM users WHERE id = "
         ));
         qb.push_bind(user_id.to_owned()).push(") AS head, ");
-        push_list_total(&mut qb, user_id, query, true);
+        push_list_total(&mut qb, user_id, query, true, push_task_filters);
         qb.push(" AS total FROM tasks");
         push_task_filters(&mut qb, user_id, query);
         qb.push(" ORDER BY ").push(query.sort.sqlite_order_by());
@@ -105,7 +105,7 @@ impl TaskStore for SqliteStore {
                 let head = self.latest_change(user_id).await?;
                 let total = if query.offset > 0 {
                     let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
-                    push_list_total(&mut qb, user_id, query, false);
+                    push_list_total(&mut qb, user_id, query, false, push_task_filters);
                     qb.build_query_scalar().fetch_one(&self.pool).await?
                 } else {
                     0
