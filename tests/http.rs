@@ -85,6 +85,7 @@ async fn migrations_round_trip(app: &TestApp) {
     if app.backend == Backend::Postgres {
         expected.push((5, "shared rate limits", true));
     }
+    expected.push((6, "task counts and list indexes", true));
     assert_eq!(names, expected);
     let all = expected.len();
 

@@ -13,7 +13,7 @@ use crate::domain::account::{Account, Email};
 use crate::domain::category::{Category, CategoryChanges, NewCategory};
 use crate::domain::recurrence::{Basis, Recurrence};
 use crate::domain::tag::{sort_tags, Tag};
-use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
+use crate::domain::task::{NewTask, ParentFilter, Task, TaskChanges, TaskQuery, TotalBy};
 use crate::domain::Timestamp;
 use crate::error::FieldError;
 
@@ -588,5 +588,68 @@ pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
             postgres::PgStore::connect(target, config.database_direct.as_deref(), config).await?,
         )),
         Database::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::connect(path, config).await?)),
+    }
+}
+
+/// Appends a list's filters (`WHERE …`), as each backend writes them.
+type PushFilters<'a, DB> = fn(&mut sqlx::QueryBuilder<'a, DB>, &str, &TaskQuery);
+
+/// A list's total ([`TotalBy`]). `in_page`: beside the page's own rows, where a window count may
+/// ride along (else a statement of its own, which has no rows to count over). The counters are a
+/// scalar subquery: the same statement, so the same snapshot, as the page beside it.
+fn push_list_total<'a, DB>(
+    qb: &mut sqlx::QueryBuilder<'a, DB>,
+    user_id: &str,
+    query: &TaskQuery,
+    in_page: bool,
+    push_filters: PushFilters<'a, DB>,
+) where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    match query.total_by() {
+        TotalBy::Counters => {
+            qb.push("(SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM task_counts WHERE user_id = ")
+                .push_bind(user_id.to_owned());
+            if let Some(completed) = query.completed {
+                qb.push(" AND completed = ").push_bind(completed);
+            }
+            if query.parent == ParentFilter::TopLevel {
+                qb.push(" AND top_level = TRUE");
+            }
+            qb.push(")");
+        }
+        TotalBy::Window if in_page => {
+            qb.push("count(*) OVER ()");
+        }
+        TotalBy::Window | TotalBy::Count => {
+            qb.push("(SELECT count(*) FROM tasks");
+            push_filters(qb, user_id, query);
+            qb.push(")");
+        }
+    }
+}
+
+/// A `LIKE` pattern matching `s` as a substring, literally: its wildcards and the escape character
+/// (`\`, PostgreSQL's default, which SQLite is told) escaped.
+fn like_pattern(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod like_tests {
+    #[test]
+    fn like_pattern_escapes_wildcards_and_the_escape() {
+        assert_eq!(super::like_pattern(r"50%_off\n"), r"%50\%\_off\\n%");
     }
 }

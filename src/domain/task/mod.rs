@@ -12,7 +12,7 @@ use super::Timestamp;
 use crate::error::{ApiError, FieldError};
 
 mod query;
-pub use query::{query_limit, ParentFilter, Sort, SortKey, TaskQuery};
+pub use query::{query_limit, ParentFilter, Sort, SortKey, TaskQuery, TotalBy};
 
 pub const TITLE_MAX: usize = 255;
 pub const DESCRIPTION_MAX: usize = 2000;

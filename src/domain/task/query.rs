@@ -68,6 +68,30 @@ impl Sort {
             (Title, true) => "lower(title) DESC, id DESC",
         }
     }
+
+    /// [`Self::order_by`] for SQLite, whose indexes cannot say `NULLS LAST`: the due date orders
+    /// put `due_date IS NULL` first, which an expression index serves (same order).
+    pub fn sqlite_order_by(self) -> &'static str {
+        match (self.key, self.descending) {
+            (SortKey::DueDate, false) => "due_date IS NULL, due_date ASC, id ASC",
+            (SortKey::DueDate, true) => "due_date IS NULL, due_date DESC, id DESC",
+            _ => self.order_by(),
+        }
+    }
+}
+
+/// Where a list's `X-Total-Count` comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalBy {
+    /// The per-user counters (`task_counts`, kept by triggers): the only filters are `completed`
+    /// and `parent_id=null`, which they are kept by.
+    Counters,
+    /// `count(*) OVER ()` beside the page: a search reads every candidate row anyway, so the page
+    /// and the count are one pass instead of two.
+    Window,
+    /// A `count(*)` of its own: the other filters are selective and index-served, while the page
+    /// stops after `limit` rows read in index order.
+    Count,
 }
 
 /// The `parent_id` list filter.
@@ -118,6 +142,23 @@ impl Default for TaskQuery {
 }
 
 impl TaskQuery {
+    /// See [`TotalBy`].
+    pub fn total_by(&self) -> TotalBy {
+        if self.q.is_some() {
+            TotalBy::Window
+        } else if self.priority.is_none()
+            && self.category_id.is_none()
+            && self.due_before.is_none()
+            && self.due_after.is_none()
+            && self.tags.is_empty()
+            && !matches!(self.parent, ParentFilter::Of(_))
+        {
+            TotalBy::Counters
+        } else {
+            TotalBy::Count
+        }
+    }
+
     /// Parses a raw query string; unknown parameters are ignored, the first of repeated ones wins
     /// (but `tag`, where each one counts).
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::breaker::{self, Breaker};
 use super::migrations::{self, MigrationState};
-use super::{recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
+use super::{like_pattern, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
 use crate::config::{Config, PgTarget};
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
@@ -304,11 +304,13 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Postgres>, user_id: &str, query: 
         qb.push(" AND category_id = ").push_bind(category);
     }
     if let Some(q) = &query.q {
-        // strpos matches the text literally: `%` and `_` mean themselves.
-        qb.push(" AND (strpos(lower(title), ").push_bind(q.clone());
-        qb.push(") > 0 OR strpos(lower(coalesce(description, '')), ")
-            .push_bind(q.clone())
-            .push(") > 0)");
+        // A substring, matched literally (`%`, `_` and `\` escaped), written as LIKE so that the
+        // trigram indexes on lower(title) and lower(description) can serve it.
+        let pattern = like_pattern(q);
+        qb.push(" AND (lower(title) LIKE ").push_bind(pattern.clone());
+        qb.push(" OR lower(description) LIKE ").push_bind(pattern);
+        // Steers the planner to those indexes (see migration 0006); runs on matches only.
+        qb.push(") AND task_search_priced(id)");
     }
     if let Some(before) = query.due_before {
         qb.push(" AND due_date < ").push_bind(before.as_datetime());

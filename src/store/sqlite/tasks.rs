@@ -17,8 +17,8 @@ use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
 use crate::store::task_write::{self, Change};
 use crate::store::{
-    miss, recurrence_columns, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore, TaskStore, Versioned,
-    Written,
+    miss, push_list_total, recurrence_columns, unchanged, Expected, Remember, StoreError, StoreResult, SyncStore,
+    TaskStore, Versioned, Written,
 };
 
 #[async_trait]
@@ -80,20 +80,18 @@ impl TaskStore for SqliteStore {
     }
 
     async fn list_tasks(&self, user_id: &str, query: &TaskQuery) -> StoreResult<(Vec<Task>, i64, i64)> {
-        // The page, the filtered total and the owner's latest change in one statement (one
-        // snapshot). The total is an uncorrelated subquery, run once, so the page stops after
-        // `limit` rows read in index order.
+        // The page, its total and the owner's latest change in one statement: one snapshot, so
+        // the total is exact for the page it comes with ([`TotalBy`] says where it is read).
         let mut qb = QueryBuilder::<Sqlite>::new(concat!(
             "SELECT ",
             task_select!(),
             ", (SELECT change_seq FROM users WHERE id = "
         ));
-        qb.push_bind(user_id.to_owned())
-            .push(") AS head, (SELECT count(*) FROM tasks");
+        qb.push_bind(user_id.to_owned()).push(") AS head, ");
+        push_list_total(&mut qb, user_id, query, true, push_task_filters);
+        qb.push(" AS total FROM tasks");
         push_task_filters(&mut qb, user_id, query);
-        qb.push(") AS total FROM tasks");
-        push_task_filters(&mut qb, user_id, query);
-        qb.push(" ORDER BY ").push(query.sort.order_by());
+        qb.push(" ORDER BY ").push(query.sort.sqlite_order_by());
         qb.push(" LIMIT ")
             .push_bind(query.limit)
             .push(" OFFSET ")
@@ -101,13 +99,13 @@ impl TaskStore for SqliteStore {
         let rows: Vec<CountedTaskRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         let (total, head) = match rows.first() {
             Some(r) => (r.total, r.head),
-            // No row to carry them: the change first (an older change with a newer answer only
-            // makes a client ask again).
+            // No row to carry them: ask on their own, the change first (an older change with a
+            // newer answer only makes a client ask again).
             None => {
                 let head = self.latest_change(user_id).await?;
                 let total = if query.offset > 0 {
-                    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM tasks");
-                    push_task_filters(&mut qb, user_id, query);
+                    let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+                    push_list_total(&mut qb, user_id, query, false, push_task_filters);
                     qb.build_query_scalar().fetch_one(&self.pool).await?
                 } else {
                     0

@@ -1,0 +1,9 @@
+DROP INDEX tasks_user_title_idx;
+DROP INDEX tasks_user_priority_idx;
+DROP INDEX tasks_user_due_desc_idx;
+DROP INDEX tasks_user_due_asc_idx;
+DROP INDEX tasks_user_updated_idx;
+DROP TRIGGER tasks_count_update;
+DROP TRIGGER tasks_count_delete;
+DROP TRIGGER tasks_count_insert;
+DROP TABLE task_counts;
