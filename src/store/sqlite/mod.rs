@@ -1,6 +1,13 @@
 //! The embedded SQLite store: one file, WAL mode, foreign keys on. UUIDs are stored as hyphenated
 //! text and timestamps as INTEGER microseconds since the epoch (exact, and sorted as numbers).
-//! One file per resource; this one holds the connection, the row types and what they share.
+//! One file per resource; this one holds the connections, the row types and what they share.
+//!
+//! Writes and reads use different connections. SQLite lets one connection write at a time, and a
+//! writer that meets the lock taken sleeps in the busy handler; so every write transaction runs on
+//! the one writer connection, in turn (the pool of one hands it out first come, first served), and
+//! begins `IMMEDIATE`: it holds the write lock from its first statement and never meets
+//! `SQLITE_BUSY` from this process. Reads run on a pool of reader connections opened with
+//! `query_only`, so a write sent to one by mistake fails instead of competing for the lock.
 
 mod accounts;
 mod categories;
@@ -17,7 +24,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::{FromRow, QueryBuilder, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
@@ -59,9 +66,17 @@ macro_rules! category_columns {
 use {account_columns, category_columns, task_columns, task_select};
 
 pub struct SqliteStore {
+    /// The one connection that writes: a pool of one, so writes queue for it in order.
+    writer: SqlitePool,
+    /// The connections that read (`query_only`).
     pool: SqlitePool,
     limits: Limits,
 }
+
+/// Starts every write transaction: the write lock is taken at once, so a transaction never
+/// upgrades from reading to writing (an upgrade fails at once with `SQLITE_BUSY` if another
+/// process wrote meanwhile; taking the lock first waits in the busy handler instead).
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Failed logins and signups, counted in this process.
 struct Limits {
@@ -81,13 +96,22 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        // The writer first: it creates the file and switches it to WAL before readers open it.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(config.db_acquire_timeout)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(config.db_max_connections.min(8))
             .acquire_timeout(config.db_acquire_timeout)
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.pragma("query_only", "ON"))
             .await?;
         Ok(Self {
+            writer,
             pool,
             limits: Limits {
                 login: RateLimiter::per_minute(config.login_limit_per_minute),
@@ -269,6 +293,13 @@ impl TryFrom<CategoryRow> for Category {
     }
 }
 
+impl SqliteStore {
+    /// A write transaction on the writer connection (waiting for it if another write has it).
+    async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with(BEGIN_WRITE).await?)
+    }
+}
+
 /// Takes the owner's next change number, first in a write transaction. SQLite has one writer at
 /// a time and a transaction's write lock lasts until its commit, so numbers are taken in commit
 /// order (see sync.rs). `None`: the owner is gone.
@@ -343,25 +374,30 @@ impl Store for SqliteStore {
     }
 
     fn pool_connections(&self) -> (u32, u32) {
-        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
-        (self.pool.size().saturating_sub(idle), idle)
+        let (size, idle) = [&self.writer, &self.pool]
+            .iter()
+            .fold((0, 0), |(size, idle), p| (size + p.size(), idle + p.num_idle()));
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        (size.saturating_sub(idle), idle)
     }
 
+    // Migrations write (the status too: it creates the migrations table when missing).
     async fn migrate_up(&self) -> StoreResult<()> {
-        migrations::up(&migrations::SQLITE, &self.pool).await
+        migrations::up(&migrations::SQLITE, &self.writer).await
     }
 
     async fn migrate_down(&self, steps: usize) -> StoreResult<()> {
         let target = migrations::down_target(&self.migration_status().await?, steps);
-        migrations::down(&migrations::SQLITE, &self.pool, target).await
+        migrations::down(&migrations::SQLITE, &self.writer, target).await
     }
 
     async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         migrations::status(&migrations::SQLITE, &mut *conn).await
     }
 
     async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }

@@ -31,9 +31,9 @@ impl TaskStore for SqliteStore {
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Versioned<Task>> {
         if !t.is_plain() {
-            return task_write::create(SqliteTx(self.pool.begin().await?), user_id, t, now, remember).await;
+            return task_write::create(SqliteTx(self.write_tx().await?), user_id, t, now, remember).await;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let seq = next_change(&mut tx, user_id)
             .await?
             .ok_or_else(|| StoreError::Other("task owner vanished".into()))?;
@@ -137,7 +137,7 @@ impl TaskStore for SqliteStore {
         if c.needs_current_state() {
             return self.rewrite(user_id, id, Change::Update(c), now, expected, None).await;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {
             return Ok(Written::NotFound);
         };
@@ -210,7 +210,7 @@ impl TaskStore for SqliteStore {
         expected: Option<Expected<'_>>,
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Written<Versioned<Task>>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {
             return Ok(Written::NotFound);
         };
@@ -253,7 +253,7 @@ impl TaskStore for SqliteStore {
         now: Timestamp,
         expected: Option<Expected<'_>>,
     ) -> StoreResult<Written<()>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {
             return Ok(Written::NotFound);
         };
@@ -299,7 +299,7 @@ impl SqliteStore {
         expected: Option<Expected<'_>>,
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Written<Versioned<Task>>> {
-        let tx = SqliteTx(self.pool.begin().await?);
+        let tx = SqliteTx(self.write_tx().await?);
         task_write::rewrite(tx, user_id, id, change, now, expected, remember).await
     }
 }
