@@ -3,11 +3,11 @@
 //! One file per resource; this one holds the connections, the row types and what they share.
 //!
 //! Writes and reads use different connections. SQLite lets one connection write at a time, and a
-//! writer that meets the lock taken sleeps in the busy handler; so every write transaction runs on
-//! the one writer connection, in turn (the pool of one hands it out first come, first served), and
-//! begins `IMMEDIATE`: it holds the write lock from its first statement and never meets
-//! `SQLITE_BUSY` from this process. Reads run on a pool of reader connections opened with
-//! `query_only`, so a write sent to one by mistake fails instead of competing for the lock.
+//! writer that meets the lock taken sleeps in the busy handler; so every write runs on the one
+//! writer connection, in turn ([`writer`]), and each transaction begins `IMMEDIATE`: it holds the
+//! write lock from its first statement and never meets `SQLITE_BUSY` from this process. Reads run
+//! on a pool of reader connections opened with `query_only`, so a write sent to one by mistake
+//! fails instead of competing for the lock.
 
 mod accounts;
 mod categories;
@@ -16,25 +16,29 @@ mod sync;
 mod tags;
 mod task_tx;
 mod tasks;
+mod writer;
 
 use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::query::QueryAs;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{FromRow, QueryBuilder, Sqlite, Transaction};
+use sqlx::{FromRow, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
-use super::{recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
+use super::{recurrence, sorted, Expected, Remember, Store, StoreError, StoreResult, Versioned};
 use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
 use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery};
 use crate::domain::Timestamp;
+use writer::{WriteTx, Writer};
 
 // Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
 // the request path, and one cached prepared statement per text.
@@ -63,20 +67,50 @@ macro_rules! category_columns {
     };
 }
 
-use {account_columns, category_columns, task_columns, task_select};
-
-pub struct SqliteStore {
-    /// The one connection that writes: a pool of one, so writes queue for it in order.
-    writer: SqlitePool,
-    /// The connections that read (`query_only`).
-    pool: SqlitePool,
-    limits: Limits,
+/// The owner's next change number, as a value for the rows a statement writes; the statement is
+/// followed by [`take_change!`], in the same transaction. `$user` binds the owner's id.
+macro_rules! new_change {
+    ($user:literal) => {
+        concat!("(SELECT change_seq + 1 FROM users WHERE id = ", $user, ")")
+    };
+}
+/// Takes the number [`new_change!`] gave, if the statement before wrote a row (`changes()`
+/// counts the rows of the last statement done): a miss takes none and leaves nothing to undo.
+macro_rules! take_change {
+    ($user:literal) => {
+        concat!(
+            "; UPDATE users SET change_seq = change_seq + 1 WHERE id = ",
+            $user,
+            " AND changes() > 0"
+        )
+    };
 }
 
 /// Starts every write transaction: the write lock is taken at once, so a transaction never
 /// upgrades from reading to writing (an upgrade fails at once with `SQLITE_BUSY` if another
 /// process wrote meanwhile; taking the lock first waits in the busy handler instead).
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+macro_rules! begin_write {
+    () => {
+        "BEGIN IMMEDIATE"
+    };
+}
+/// Statements as a whole write transaction, sent in one round trip ([`Writer::run_once`]).
+macro_rules! alone {
+    ($($sql:expr),+) => {
+        concat!($crate::store::sqlite::begin_write!(), "; ", $($sql),+, "; COMMIT")
+    };
+}
+
+use {account_columns, alone, begin_write, category_columns, new_change, take_change, task_columns, task_select};
+
+pub struct SqliteStore {
+    /// The one connection that writes; writes queue for it in order.
+    writer: Writer,
+    /// The connections that read (`query_only`).
+    pool: SqlitePool,
+    options: SqliteConnectOptions,
+    limits: Limits,
+}
 
 /// Failed logins and signups, counted in this process.
 struct Limits {
@@ -97,22 +131,17 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         // The writer first: it creates the file and switches it to WAL before readers open it.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(config.db_acquire_timeout)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
+        let writer = Writer::connect(options.clone(), config.db_acquire_timeout).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(config.db_max_connections.min(8))
             .acquire_timeout(config.db_acquire_timeout)
             .test_before_acquire(false)
-            .connect_with(options.pragma("query_only", "ON"))
+            .connect_with(options.clone().pragma("query_only", "ON"))
             .await?;
         Ok(Self {
             writer,
             pool,
+            options,
             limits: Limits {
                 login: RateLimiter::per_minute(config.login_limit_per_minute),
                 signup: RateLimiter::per_minute(config.signup_limit_per_minute),
@@ -295,9 +324,73 @@ impl TryFrom<CategoryRow> for Category {
 
 impl SqliteStore {
     /// A write transaction on the writer connection (waiting for it if another write has it).
-    async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.writer.begin_with(BEGIN_WRITE).await?)
+    async fn write_tx(&self) -> StoreResult<WriteTx> {
+        self.writer.begin().await
     }
+
+    /// A connection for the migrator, with the writer held meanwhile so that nothing else in
+    /// this process writes. (The migrator takes a pool: its generic `Acquire` on a borrowed
+    /// connection does not make a `Send` future.)
+    async fn migration_connection(&self) -> StoreResult<(writer::Held, SqlitePool)> {
+        let writer = self.writer.hold().await?;
+        let conn = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.options.clone())
+            .await?;
+        Ok((writer, conn))
+    }
+}
+
+impl SqliteStore {
+    /// Runs a write whose statements return the written row, and gives that row (`None`: nothing
+    /// written). Without an answer to keep the statements must be the whole transaction,
+    /// `BEGIN IMMEDIATE; …; COMMIT`, sent in one round trip; with one they run in a transaction
+    /// that also saves the answer.
+    async fn write_row<'q, R, V>(
+        &self,
+        query: QueryAs<'q, Sqlite, R, SqliteArguments<'q>>,
+        remember: Option<Remember<'_, V>>,
+    ) -> StoreResult<Option<V>>
+    where
+        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+        V: TryFrom<R, Error = StoreError>,
+    {
+        let Some(remember) = remember else {
+            let row = self.writer.run_once(query).await?.into_iter().next();
+            return row.map(V::try_from).transpose();
+        };
+        let mut tx = self.write_tx().await?;
+        // All rows: `fetch_optional` would stop after the first, before the statements after it.
+        let Some(row) = query.fetch_all(&mut *tx).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let value = V::try_from(row)?;
+        sync::save_answer(&mut tx, remember.claim, &(remember.render)(&value)).await?;
+        tx.commit().await?;
+        Ok(Some(value))
+    }
+}
+
+/// `BEGIN IMMEDIATE; ` before a builder's statements when they are the whole transaction.
+fn begin_alone(alone: bool) -> QueryBuilder<'static, Sqlite> {
+    QueryBuilder::new(if alone { concat!(begin_write!(), "; ") } else { "" })
+}
+
+/// Takes the number of [`push_new_change`], and ends the transaction begun by [`begin_alone`].
+fn push_take_change(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, alone: bool) {
+    qb.push("; UPDATE users SET change_seq = change_seq + 1 WHERE id = ")
+        .push_bind(user_id.to_owned())
+        .push(" AND changes() > 0");
+    if alone {
+        qb.push("; COMMIT");
+    }
+}
+
+/// [`new_change!`] in a builder.
+fn push_new_change(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str) {
+    qb.push("(SELECT change_seq + 1 FROM users WHERE id = ")
+        .push_bind(user_id.to_owned())
+        .push(")");
 }
 
 /// Takes the owner's next change number, first in a write transaction. SQLite has one writer at
@@ -374,25 +467,25 @@ impl Store for SqliteStore {
     }
 
     fn pool_connections(&self) -> (u32, u32) {
-        let (size, idle) = [&self.writer, &self.pool]
-            .iter()
-            .fold((0, 0), |(size, idle), p| (size + p.size(), idle + p.num_idle()));
-        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
-        (size.saturating_sub(idle), idle)
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        let (writing, waiting) = if self.writer.busy() { (1, 0) } else { (0, 1) };
+        (self.pool.size().saturating_sub(idle) + writing, idle + waiting)
     }
 
     // Migrations write (the status too: it creates the migrations table when missing).
     async fn migrate_up(&self) -> StoreResult<()> {
-        migrations::up(&migrations::SQLITE, &self.writer).await
+        let (_writer, conn) = self.migration_connection().await?;
+        migrations::up(&migrations::SQLITE, &conn).await
     }
 
     async fn migrate_down(&self, steps: usize) -> StoreResult<()> {
         let target = migrations::down_target(&self.migration_status().await?, steps);
-        migrations::down(&migrations::SQLITE, &self.writer, target).await
+        let (_writer, conn) = self.migration_connection().await?;
+        migrations::down(&migrations::SQLITE, &conn, target).await
     }
 
     async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
-        let mut conn = self.writer.acquire().await?;
+        let mut conn = self.writer.hold().await?;
         migrations::status(&migrations::SQLITE, &mut *conn).await
     }
 
