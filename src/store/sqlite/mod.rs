@@ -346,13 +346,13 @@ impl SqliteStore {
     /// written). Without an answer to keep the statements must be the whole transaction,
     /// `BEGIN IMMEDIATE; …; COMMIT`, sent in one round trip; with one they run in a transaction
     /// that also saves the answer.
-    async fn write_row<'q, R, V>(
+    async fn write_row<R, V>(
         &self,
-        query: QueryAs<'q, Sqlite, R, SqliteArguments<'q>>,
+        query: QueryAs<'static, Sqlite, R, SqliteArguments<'static>>,
         remember: Option<Remember<'_, V>>,
     ) -> StoreResult<Option<V>>
     where
-        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static,
         V: TryFrom<R, Error = StoreError>,
     {
         let Some(remember) = remember else {
@@ -404,11 +404,16 @@ async fn next_change(conn: &mut SqliteConnection, user_id: &str) -> StoreResult<
     Ok(seq)
 }
 
+/// The versions an `If-Match` names, as a JSON array for `json_each`.
+fn expected_json(expected: Option<Expected<'_>>) -> Option<String> {
+    expected.map(|Expected(versions)| serde_json::to_string(versions).unwrap_or_else(|_| "[]".to_owned()))
+}
+
 /// `AND change_seq IN (…)` for an `If-Match`; nothing without one.
 fn push_expected(qb: &mut QueryBuilder<'_, Sqlite>, expected: Option<Expected<'_>>) {
-    if let Some(Expected(versions)) = expected {
+    if let Some(versions) = expected_json(expected) {
         qb.push(" AND change_seq IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(versions).unwrap_or_else(|_| "[]".to_owned()))
+            .push_bind(versions)
             .push("))");
     }
 }
@@ -492,5 +497,28 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::AccountStore;
+
+    #[tokio::test]
+    async fn readers_refuse_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let url = format!("sqlite://{}", path.display());
+        let config = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
+        let store = SqliteStore::connect(&path, &config).await.unwrap();
+        store.migrate_up().await.unwrap();
+        let refused = sqlx::query("INSERT INTO users (id, created_at) VALUES ('someone', 0)")
+            .execute(&store.pool)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+        assert!(store.list_accounts().await.unwrap().is_empty());
+        store.close().await;
     }
 }

@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use super::task_tx::SqliteTx;
 use super::{
-    alone, begin_alone, micros, new_change, next_change, push_expected, push_new_change, push_take_change,
-    push_task_filters, take_change, task_columns, task_select, text, CountedTaskRow, SqliteStore, TaskRow,
+    alone, begin_alone, expected_json, micros, new_change, next_change, push_expected, push_new_change,
+    push_take_change, push_task_filters, take_change, task_columns, task_select, text, CountedTaskRow, SqliteStore,
+    TaskRow,
 };
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
@@ -52,19 +53,20 @@ impl TaskStore for SqliteStore {
             insert!()
         };
         let (rule, basis, timezone) = recurrence_columns(t.recurrence.as_ref());
+        // Owned values: the writer thread runs the statements.
         let query = sqlx::query_as::<_, TaskRow>(sql)
             .bind(Uuid::now_v7().hyphenated().to_string())
-            .bind(user_id)
-            .bind(&t.title)
-            .bind(&t.description)
+            .bind(user_id.to_owned())
+            .bind(t.title.clone())
+            .bind(t.description.clone())
             .bind(t.completed)
             .bind(t.priority.rank())
             .bind(micros(t.due_date))
             .bind(text(t.category_id))
             .bind(now.as_micros())
-            .bind(rule)
+            .bind(rule.map(str::to_owned))
             .bind(basis)
-            .bind(timezone);
+            .bind(timezone.map(str::to_owned));
         self.write_row(query, remember)
             .await?
             .ok_or(StoreError::UnknownCategory)
@@ -180,8 +182,14 @@ impl TaskStore for SqliteStore {
         }
         qb.push(" RETURNING ").push(task_select!());
         push_take_change(&mut qb, user_id, true);
-        if let Some(task) = self.write_row(qb.build_query_as::<TaskRow>(), None).await? {
-            return Ok(Written::Done(task));
+        let row = self
+            .writer
+            .run_here(qb.build_query_as::<TaskRow>())
+            .await?
+            .into_iter()
+            .next();
+        if let Some(row) = row {
+            return Ok(Written::Done(Versioned::try_from(row)?));
         }
         // No row: no such task, a stale version, a category that is not the owner's, or a
         // recurring task.
@@ -206,22 +214,31 @@ impl TaskStore for SqliteStore {
         expected: Option<Expected<'_>>,
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Written<Versioned<Task>>> {
-        let alone = remember.is_none();
-        let mut qb = begin_alone(alone);
-        qb.push("UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE ")
-            .push_bind(now.as_micros())
-            .push(" END, updated_at = ")
-            .push_bind(now.as_micros())
-            .push(", change_seq = ");
-        push_new_change(&mut qb, user_id);
-        qb.push(" WHERE id = ")
-            .push_bind(id.hyphenated().to_string())
-            .push(" AND user_id = ")
-            .push_bind(user_id.to_owned());
-        push_expected(&mut qb, expected);
-        qb.push(" AND recurrence_rule IS NULL RETURNING ").push(task_select!());
-        push_take_change(&mut qb, user_id, alone);
-        if let Some(task) = self.write_row(qb.build_query_as::<TaskRow>(), remember).await? {
+        macro_rules! toggle {
+            () => {
+                concat!(
+                    "UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE ?1 END, \
+                     updated_at = ?1, change_seq = ",
+                    new_change!("?2"),
+                    " WHERE id = ?3 AND user_id = ?2 \
+                     AND (?4 IS NULL OR change_seq IN (SELECT value FROM json_each(?4))) \
+                     AND recurrence_rule IS NULL RETURNING ",
+                    task_select!(),
+                    take_change!("?2")
+                )
+            };
+        }
+        let sql = if remember.is_none() {
+            alone!(toggle!())
+        } else {
+            toggle!()
+        };
+        let query = sqlx::query_as::<_, TaskRow>(sql)
+            .bind(now.as_micros())
+            .bind(user_id.to_owned())
+            .bind(id.hyphenated().to_string())
+            .bind(expected_json(expected));
+        if let Some(task) = self.write_row(query, remember).await? {
             return Ok(Written::Done(task));
         }
         match self.task(user_id, id).await? {

@@ -4,16 +4,20 @@
 //! back to its pool through a spawned task that pings its thread first, and a writer that every
 //! write waits for cannot afford those round trips between two writes. Each statement is a round
 //! trip to the connection's own thread, so the hot writes send their whole transaction
-//! (`BEGIN IMMEDIATE; …; COMMIT`) as one command ([`Writer::run_once`]).
+//! (`BEGIN IMMEDIATE; …; COMMIT`) as one command ([`Writer::run_once`]), and from a thread of
+//! their own: a task of the server's runtime, woken by the connection's thread, waits behind every
+//! request being served, and the writer, held meanwhile, with it. That thread runs each write to
+//! its end, so a client that goes away cannot leave one half done.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use sqlx::query::QueryAs;
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{ConnectOptions, FromRow, Sqlite};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{mpsc, oneshot, Mutex, OwnedMutexGuard};
 
 use crate::store::{StoreError, StoreResult};
 
@@ -23,6 +27,14 @@ pub(super) struct Writer {
     state: Arc<Mutex<State>>,
     /// How long a write waits for its turn (`DB_ACQUIRE_TIMEOUT`, as for a pooled connection).
     wait: Duration,
+    /// Writes for the writer thread, run in the order sent.
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+type Job = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the SQLite writer has stopped".into())
 }
 
 struct State {
@@ -71,28 +83,33 @@ impl Writer {
             open: false,
             closed: false,
         };
+        let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| StoreError::Other(format!("the SQLite writer's runtime: {e}")))?;
+        // It ends when the store is dropped (with the last sender).
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    while let Some(job) = queue.recv().await {
+                        job().await;
+                    }
+                })
+            })
+            .map_err(|e| StoreError::Other(format!("the SQLite writer's thread: {e}")))?;
         Ok(Self {
             state: Arc::new(Mutex::new(state)),
             wait,
+            jobs,
         })
     }
 
     /// The writer, for this caller alone until it is dropped (tokio's mutex is fair: writes get
     /// it in the order they asked).
     pub async fn hold(&self) -> StoreResult<Held> {
-        let mut state = tokio::time::timeout(self.wait, self.state.clone().lock_owned())
-            .await
-            .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))?;
-        if state.closed {
-            return Err(StoreError::Unavailable("the SQLite store is closed".into()));
-        }
-        if state.open {
-            state.recover().await;
-            if state.open {
-                return Err(StoreError::Unavailable("the SQLite writer is broken".into()));
-            }
-        }
-        Ok(Held(Some(state)))
+        hold(&self.state, self.wait).await
     }
 
     /// A write transaction, begun `IMMEDIATE`.
@@ -103,27 +120,35 @@ impl Writer {
         Ok(WriteTx(held))
     }
 
-    /// Runs a whole write transaction sent as one command, `BEGIN IMMEDIATE; …; COMMIT`: one round
-    /// trip while the writer is held. Returns every row the statements return.
-    pub async fn run_once<'q, O>(&self, query: QueryAs<'q, Sqlite, O, SqliteArguments<'q>>) -> StoreResult<Vec<O>>
+    /// Runs a whole write transaction sent as one command, `BEGIN IMMEDIATE; …; COMMIT`, on the
+    /// writer thread: one round trip while the writer is held. Returns every row the statements
+    /// return.
+    pub async fn run_once<O>(&self, query: QueryAs<'static, Sqlite, O, SqliteArguments<'static>>) -> StoreResult<Vec<O>>
+    where
+        O: for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let (state, wait) = (self.state.clone(), self.wait);
+        let job: Job = Box::new(move || {
+            Box::pin(async move {
+                let rows = match hold(&state, wait).await {
+                    Ok(mut held) => run_held(&mut held, query).await,
+                    Err(e) => Err(e),
+                };
+                // The asker may be gone; the write stands either way.
+                let _ = answer.send(rows);
+            })
+        });
+        self.jobs.send(job).map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+
+    /// [`Writer::run_once`] for statements that borrow, run by the caller.
+    pub async fn run_here<'q, O>(&self, query: QueryAs<'q, Sqlite, O, SqliteArguments<'q>>) -> StoreResult<Vec<O>>
     where
         O: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
     {
-        let mut held = self.hold().await?;
-        held.state().open = true;
-        // Statements stop at the first error, before the COMMIT: roll back what ran.
-        let rows = query.fetch_all(&mut *held).await;
-        let state = held.state();
-        match rows {
-            Ok(rows) => {
-                state.open = false;
-                Ok(rows)
-            }
-            Err(e) => {
-                state.recover().await;
-                Err(e.into())
-            }
-        }
+        run_held(&mut self.hold().await?, query).await
     }
 
     pub fn busy(&self) -> bool {
@@ -142,6 +167,43 @@ impl Writer {
             .await
         {
             tracing::warn!(error = %e, "checkpoint of the SQLite WAL at close failed");
+        }
+    }
+}
+
+async fn hold(state: &Arc<Mutex<State>>, wait: Duration) -> StoreResult<Held> {
+    let mut state = tokio::time::timeout(wait, state.clone().lock_owned())
+        .await
+        .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))?;
+    if state.closed {
+        return Err(StoreError::Unavailable("the SQLite store is closed".into()));
+    }
+    if state.open {
+        state.recover().await;
+        if state.open {
+            return Err(StoreError::Unavailable("the SQLite writer is broken".into()));
+        }
+    }
+    Ok(Held(Some(state)))
+}
+
+/// One command that is a whole transaction, on the held writer.
+async fn run_held<'q, O>(held: &mut Held, query: QueryAs<'q, Sqlite, O, SqliteArguments<'q>>) -> StoreResult<Vec<O>>
+where
+    O: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+{
+    held.state().open = true;
+    // Statements stop at the first error, before the COMMIT: roll back what ran.
+    let rows = query.fetch_all(&mut **held).await;
+    let state = held.state();
+    match rows {
+        Ok(rows) => {
+            state.open = false;
+            Ok(rows)
+        }
+        Err(e) => {
+            state.recover().await;
+            Err(e.into())
         }
     }
 }
@@ -208,5 +270,72 @@ impl Drop for WriteTx {
                 runtime.spawn(async move { state.recover().await });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn writer(dir: &tempfile::TempDir) -> Writer {
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("w.db"))
+            .create_if_missing(true);
+        let writer = Writer::connect(options, Duration::from_secs(1)).await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+            .execute(&mut *writer.hold().await.unwrap())
+            .await
+            .unwrap();
+        writer
+    }
+
+    async fn rows(writer: &Writer) -> Vec<i64> {
+        sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(&mut *writer.hold().await.unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_dropped_transaction_rolls_back_and_frees_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir).await;
+        let mut tx = writer.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        let mut tx = writer.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (2)").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(rows(&writer).await, [2]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_statement_undoes_the_whole_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir).await;
+        let failing = sqlx::query_as::<_, (i64,)>(
+            "BEGIN IMMEDIATE; INSERT INTO t VALUES (1) RETURNING n; INSERT INTO t VALUES (1); COMMIT",
+        );
+        assert!(writer.run_once(failing).await.is_err());
+        let fine = sqlx::query_as::<_, (i64,)>("BEGIN IMMEDIATE; INSERT INTO t VALUES (3) RETURNING n; COMMIT");
+        assert_eq!(writer.run_once(fine).await.unwrap(), [(3,)]);
+        assert_eq!(rows(&writer).await, [3]);
+    }
+
+    #[tokio::test]
+    async fn a_write_given_up_on_still_runs_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir).await;
+        // Sent, then given up on before its answer (a client gone): it runs to its COMMIT.
+        let slow = sqlx::query_as::<_, (i64,)>(
+            "BEGIN IMMEDIATE; INSERT INTO t VALUES (1) RETURNING n; \
+             WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) \
+             SELECT count(*) FROM c; COMMIT",
+        );
+        let cancelled = tokio::time::timeout(Duration::from_millis(5), writer.run_once(slow)).await;
+        assert!(cancelled.is_err(), "the slow command should still be running");
+        let fine = sqlx::query_as::<_, (i64,)>("BEGIN IMMEDIATE; INSERT INTO t VALUES (2) RETURNING n; COMMIT");
+        assert_eq!(writer.run_once(fine).await.unwrap(), [(2,)]);
+        assert_eq!(rows(&writer).await, [1, 2]);
     }
 }
