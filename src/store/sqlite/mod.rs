@@ -346,13 +346,13 @@ impl SqliteStore {
     /// written). Without an answer to keep the statements must be the whole transaction,
     /// `BEGIN IMMEDIATE; …; COMMIT`, sent in one round trip; with one they run in a transaction
     /// that also saves the answer.
-    async fn write_row<R, V>(
+    async fn write_row<'q, R, V>(
         &self,
-        query: QueryAs<'static, Sqlite, R, SqliteArguments<'static>>,
+        query: QueryAs<'q, Sqlite, R, SqliteArguments<'q>>,
         remember: Option<Remember<'_, V>>,
     ) -> StoreResult<Option<V>>
     where
-        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin + 'static,
+        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
         V: TryFrom<R, Error = StoreError>,
     {
         let Some(remember) = remember else {

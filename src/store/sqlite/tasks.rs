@@ -53,7 +53,6 @@ impl TaskStore for SqliteStore {
             insert!()
         };
         let (rule, basis, timezone) = recurrence_columns(t.recurrence.as_ref());
-        // Owned values: the writer thread runs the statements.
         let query = sqlx::query_as::<_, TaskRow>(sql)
             .bind(Uuid::now_v7().hyphenated().to_string())
             .bind(user_id.to_owned())
@@ -184,7 +183,7 @@ impl TaskStore for SqliteStore {
         push_take_change(&mut qb, user_id, true);
         let row = self
             .writer
-            .run_here(qb.build_query_as::<TaskRow>())
+            .run_once(qb.build_query_as::<TaskRow>())
             .await?
             .into_iter()
             .next();
