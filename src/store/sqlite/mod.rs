@@ -101,7 +101,20 @@ macro_rules! alone {
     };
 }
 
-use {account_columns, alone, begin_write, category_columns, new_change, take_change, task_columns, task_select};
+/// The statements alone (`BEGIN IMMEDIATE; …; COMMIT`) when nothing else joins their transaction.
+macro_rules! alone_if {
+    ($alone:expr, $sql:expr) => {
+        if $alone {
+            $crate::store::sqlite::alone!($sql)
+        } else {
+            $sql
+        }
+    };
+}
+
+use {
+    account_columns, alone, alone_if, begin_write, category_columns, new_change, take_change, task_columns, task_select,
+};
 
 pub struct SqliteStore {
     /// The one connection that writes; writes queue for it in order.

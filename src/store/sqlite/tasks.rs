@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::task_tx::SqliteTx;
 use super::{
-    alone, begin_alone, expected_json, micros, new_change, next_change, push_expected, push_new_change,
+    alone_if, begin_alone, expected_json, micros, new_change, next_change, push_expected, push_new_change,
     push_take_change, push_task_filters, take_change, task_columns, task_select, text, CountedTaskRow, SqliteStore,
     TaskRow,
 };
@@ -47,11 +47,7 @@ impl TaskStore for SqliteStore {
                 )
             };
         }
-        let sql = if remember.is_none() {
-            alone!(insert!())
-        } else {
-            insert!()
-        };
+        let sql = alone_if!(remember.is_none(), insert!());
         let (rule, basis, timezone) = recurrence_columns(t.recurrence.as_ref());
         let query = sqlx::query_as::<_, TaskRow>(sql)
             .bind(Uuid::now_v7().hyphenated().to_string())
@@ -227,11 +223,7 @@ impl TaskStore for SqliteStore {
                 )
             };
         }
-        let sql = if remember.is_none() {
-            alone!(toggle!())
-        } else {
-            toggle!()
-        };
+        let sql = alone_if!(remember.is_none(), toggle!());
         let query = sqlx::query_as::<_, TaskRow>(sql)
             .bind(now.as_micros())
             .bind(user_id.to_owned())
