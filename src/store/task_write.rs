@@ -215,10 +215,14 @@ pub async fn delete_tag(mut tx: impl TagTx, user_id: &str, key: &str, now: Times
 }
 
 /// `TagTx` and `TagStore` for a backend whose transaction wrapper holds a `sqlx::Transaction` in
-/// `.0`, whose store holds its pool in `.pool`, and whose timestamps bind through `$now` (the
-/// statements are shared, so the implementations are too).
+/// `.0`, whose store reads through its pool in `.pool`, and whose timestamps bind through `$now`
+/// (the statements are shared, so the implementations are too). Write transactions begin with
+/// `self.pool.begin()`, or with the store's own call given as `begin: …`.
 macro_rules! tag_store {
     ($store:ty, $tx:ident, $now:ident) => {
+        $crate::store::task_write::tag_store!($store, $tx, $now, begin: pool.begin());
+    };
+    ($store:ty, $tx:ident, $now:ident, begin: $($begin:tt)+) => {
         #[derive(sqlx::FromRow)]
         struct TagRow {
             name: String,
@@ -300,7 +304,7 @@ macro_rules! tag_store {
                 to: &str,
                 now: $crate::domain::Timestamp,
             ) -> $crate::store::StoreResult<Option<$crate::domain::tag::Tag>> {
-                $crate::store::task_write::rename_tag($tx(self.pool.begin().await?), user_id, from, to, now).await
+                $crate::store::task_write::rename_tag($tx(self.$($begin)+.await?), user_id, from, to, now).await
             }
 
             async fn delete_tag(
@@ -309,7 +313,7 @@ macro_rules! tag_store {
                 key: &str,
                 now: $crate::domain::Timestamp,
             ) -> $crate::store::StoreResult<bool> {
-                $crate::store::task_write::delete_tag($tx(self.pool.begin().await?), user_id, key, now).await
+                $crate::store::task_write::delete_tag($tx(self.$($begin)+.await?), user_id, key, now).await
             }
         }
     };

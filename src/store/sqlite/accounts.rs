@@ -22,7 +22,7 @@ impl AccountStore for SqliteStore {
             .bind(&a.password_hash)
             .bind(&a.name)
             .bind(a.created_at.as_micros())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.writer.hold().await?)
             .await?;
         row.try_into()
     }
@@ -51,7 +51,7 @@ impl AccountStore for SqliteStore {
             .bind(identity.email)
             .bind(identity.name)
             .bind(now.as_micros())
-            .execute(&self.pool)
+            .execute(&mut *self.writer.hold().await?)
             .await
             .map_err(StoreError::from);
         if let Err(StoreError::EmailTaken) = first {
@@ -60,7 +60,7 @@ impl AccountStore for SqliteStore {
                 .bind(None::<&str>)
                 .bind(identity.name)
                 .bind(now.as_micros())
-                .execute(&self.pool)
+                .execute(&mut *self.writer.hold().await?)
                 .await?;
         } else {
             first?;
@@ -78,7 +78,7 @@ impl AccountStore for SqliteStore {
         .bind(id)
         .bind(hash)
         .bind(revoke)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.writer.hold().await?)
         .await?;
         Ok(version)
     }
@@ -88,7 +88,7 @@ impl AccountStore for SqliteStore {
             sqlx::query_scalar("UPDATE users SET is_active = ?2 WHERE lower(email) = lower(?1) RETURNING id")
                 .bind(email)
                 .bind(active)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.writer.hold().await?)
                 .await?;
         Ok(id)
     }
@@ -96,7 +96,7 @@ impl AccountStore for SqliteStore {
     async fn delete_account(&self, id: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM users WHERE id = ?1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writer.hold().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -108,7 +108,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn import_accounts(&self, accounts: &[ImportedAccount]) -> StoreResult<ImportOutcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut outcome = ImportOutcome::default();
         for a in accounts {
             let done = sqlx::query(

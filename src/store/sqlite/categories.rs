@@ -28,7 +28,7 @@ impl CategoryStore for SqliteStore {
         now: Timestamp,
         remember: Option<Remember<'_, Versioned<Category>>>,
     ) -> StoreResult<Versioned<Category>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let seq = next_change(&mut tx, user_id)
             .await?
             .ok_or_else(|| StoreError::Other("category owner vanished".into()))?;
@@ -98,7 +98,7 @@ impl CategoryStore for SqliteStore {
         if c.is_empty() {
             return Ok(unchanged(self.category(user_id, id).await?, expected));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {
             return Ok(Written::NotFound);
         };
@@ -140,7 +140,7 @@ impl CategoryStore for SqliteStore {
         now: Timestamp,
         expected: Option<Expected<'_>>,
     ) -> StoreResult<Written<()>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {
             return Ok(Written::NotFound);
         };

@@ -1,6 +1,13 @@
 //! The embedded SQLite store: one file, WAL mode, foreign keys on. UUIDs are stored as hyphenated
 //! text and timestamps as INTEGER microseconds since the epoch (exact, and sorted as numbers).
-//! One file per resource; this one holds the connection, the row types and what they share.
+//! One file per resource; this one holds the connections, the row types and what they share.
+//!
+//! Writes and reads use different connections. SQLite lets one connection write at a time, and a
+//! writer that meets the lock taken sleeps in the busy handler; so every write runs on the one
+//! writer connection, in turn ([`writer`]), and each transaction begins `IMMEDIATE`: it holds the
+//! write lock from its first statement and never meets `SQLITE_BUSY` from this process. Reads run
+//! on a pool of reader connections opened with `query_only`, so a write sent to one by mistake
+//! fails instead of competing for the lock.
 
 mod accounts;
 mod categories;
@@ -9,11 +16,14 @@ mod sync;
 mod tags;
 mod task_tx;
 mod tasks;
+mod writer;
 
 use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::query::QueryAs;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -21,13 +31,14 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
-use super::{like_pattern, recurrence, sorted, Expected, Store, StoreError, StoreResult, Versioned};
+use super::{like_pattern, recurrence, sorted, Expected, Remember, Store, StoreError, StoreResult, Versioned};
 use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::domain::account::{Account, User};
 use crate::domain::category::Category;
 use crate::domain::task::{ParentFilter, Priority, Task, TaskQuery};
 use crate::domain::Timestamp;
+use writer::{WriteTx, Writer};
 
 // Column lists as macros, so that statements are `concat!`-ed at compile time: no formatting on
 // the request path, and one cached prepared statement per text.
@@ -56,10 +67,61 @@ macro_rules! category_columns {
     };
 }
 
-use {account_columns, category_columns, task_columns, task_select};
+/// The owner's next change number, as a value for the rows a statement writes; the statement is
+/// followed by [`take_change!`], in the same transaction. `$user` binds the owner's id.
+macro_rules! new_change {
+    ($user:literal) => {
+        concat!("(SELECT change_seq + 1 FROM users WHERE id = ", $user, ")")
+    };
+}
+/// Takes the number [`new_change!`] gave, if the statement before wrote a row (`changes()`
+/// counts the rows of the last statement done): a miss takes none and leaves nothing to undo.
+macro_rules! take_change {
+    ($user:literal) => {
+        concat!(
+            "; UPDATE users SET change_seq = change_seq + 1 WHERE id = ",
+            $user,
+            " AND changes() > 0"
+        )
+    };
+}
+
+/// Starts every write transaction: the write lock is taken at once, so a transaction never
+/// upgrades from reading to writing (an upgrade fails at once with `SQLITE_BUSY` if another
+/// process wrote meanwhile; taking the lock first waits in the busy handler instead).
+macro_rules! begin_write {
+    () => {
+        "BEGIN IMMEDIATE"
+    };
+}
+/// Statements as a whole write transaction, sent in one round trip ([`Writer::run_once`]).
+macro_rules! alone {
+    ($($sql:expr),+) => {
+        concat!($crate::store::sqlite::begin_write!(), "; ", $($sql),+, "; COMMIT")
+    };
+}
+
+/// The statements alone (`BEGIN IMMEDIATE; …; COMMIT`) when nothing else joins their transaction.
+macro_rules! alone_if {
+    ($alone:expr, $sql:expr) => {
+        if $alone {
+            $crate::store::sqlite::alone!($sql)
+        } else {
+            $sql
+        }
+    };
+}
+
+use {
+    account_columns, alone, alone_if, begin_write, category_columns, new_change, take_change, task_columns, task_select,
+};
 
 pub struct SqliteStore {
+    /// The one connection that writes; writes queue for it in order.
+    writer: Writer,
+    /// The connections that read (`query_only`).
     pool: SqlitePool,
+    options: SqliteConnectOptions,
     limits: Limits,
 }
 
@@ -81,14 +143,18 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        // The writer first: it creates the file and switches it to WAL before readers open it.
+        let writer = Writer::connect(options.clone(), config.db_acquire_timeout).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(config.db_max_connections.min(8))
             .acquire_timeout(config.db_acquire_timeout)
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone().pragma("query_only", "ON"))
             .await?;
         Ok(Self {
+            writer,
             pool,
+            options,
             limits: Limits {
                 login: RateLimiter::per_minute(config.login_limit_per_minute),
                 signup: RateLimiter::per_minute(config.signup_limit_per_minute),
@@ -269,6 +335,77 @@ impl TryFrom<CategoryRow> for Category {
     }
 }
 
+impl SqliteStore {
+    /// A write transaction on the writer connection (waiting for it if another write has it).
+    async fn write_tx(&self) -> StoreResult<WriteTx> {
+        self.writer.begin().await
+    }
+
+    /// A connection for the migrator, with the writer held meanwhile so that nothing else in
+    /// this process writes. (The migrator takes a pool: its generic `Acquire` on a borrowed
+    /// connection does not make a `Send` future.)
+    async fn migration_connection(&self) -> StoreResult<(writer::Held, SqlitePool)> {
+        let writer = self.writer.hold().await?;
+        let conn = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.options.clone())
+            .await?;
+        Ok((writer, conn))
+    }
+}
+
+impl SqliteStore {
+    /// Runs a write whose statements return the written row, and gives that row (`None`: nothing
+    /// written). Without an answer to keep the statements must be the whole transaction,
+    /// `BEGIN IMMEDIATE; …; COMMIT`, sent in one round trip; with one they run in a transaction
+    /// that also saves the answer.
+    async fn write_row<'q, R, V>(
+        &self,
+        query: QueryAs<'q, Sqlite, R, SqliteArguments<'q>>,
+        remember: Option<Remember<'_, V>>,
+    ) -> StoreResult<Option<V>>
+    where
+        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+        V: TryFrom<R, Error = StoreError>,
+    {
+        let Some(remember) = remember else {
+            let row = self.writer.run_once(query).await?.into_iter().next();
+            return row.map(V::try_from).transpose();
+        };
+        let mut tx = self.write_tx().await?;
+        // All rows: `fetch_optional` would stop after the first, before the statements after it.
+        let Some(row) = query.fetch_all(&mut *tx).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let value = V::try_from(row)?;
+        sync::save_answer(&mut tx, remember.claim, &(remember.render)(&value)).await?;
+        tx.commit().await?;
+        Ok(Some(value))
+    }
+}
+
+/// `BEGIN IMMEDIATE; ` before a builder's statements when they are the whole transaction.
+fn begin_alone(alone: bool) -> QueryBuilder<'static, Sqlite> {
+    QueryBuilder::new(if alone { concat!(begin_write!(), "; ") } else { "" })
+}
+
+/// Takes the number of [`push_new_change`], and ends the transaction begun by [`begin_alone`].
+fn push_take_change(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, alone: bool) {
+    qb.push("; UPDATE users SET change_seq = change_seq + 1 WHERE id = ")
+        .push_bind(user_id.to_owned())
+        .push(" AND changes() > 0");
+    if alone {
+        qb.push("; COMMIT");
+    }
+}
+
+/// [`new_change!`] in a builder.
+fn push_new_change(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str) {
+    qb.push("(SELECT change_seq + 1 FROM users WHERE id = ")
+        .push_bind(user_id.to_owned())
+        .push(")");
+}
+
 /// Takes the owner's next change number, first in a write transaction. SQLite has one writer at
 /// a time and a transaction's write lock lasts until its commit, so numbers are taken in commit
 /// order (see sync.rs). `None`: the owner is gone.
@@ -280,11 +417,16 @@ async fn next_change(conn: &mut SqliteConnection, user_id: &str) -> StoreResult<
     Ok(seq)
 }
 
+/// The versions an `If-Match` names, as a JSON array for `json_each`.
+fn expected_json(expected: Option<Expected<'_>>) -> Option<String> {
+    expected.map(|Expected(versions)| serde_json::to_string(versions).unwrap_or_else(|_| "[]".to_owned()))
+}
+
 /// `AND change_seq IN (…)` for an `If-Match`; nothing without one.
 fn push_expected(qb: &mut QueryBuilder<'_, Sqlite>, expected: Option<Expected<'_>>) {
-    if let Some(Expected(versions)) = expected {
+    if let Some(versions) = expected_json(expected) {
         qb.push(" AND change_seq IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(versions).unwrap_or_else(|_| "[]".to_owned()))
+            .push_bind(versions)
             .push("))");
     }
 }
@@ -345,24 +487,52 @@ impl Store for SqliteStore {
 
     fn pool_connections(&self) -> (u32, u32) {
         let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
-        (self.pool.size().saturating_sub(idle), idle)
+        let (writing, waiting) = if self.writer.busy() { (1, 0) } else { (0, 1) };
+        (self.pool.size().saturating_sub(idle) + writing, idle + waiting)
     }
 
+    // Migrations write (the status too: it creates the migrations table when missing).
     async fn migrate_up(&self) -> StoreResult<()> {
-        migrations::up(&migrations::SQLITE, &self.pool).await
+        let (_writer, conn) = self.migration_connection().await?;
+        migrations::up(&migrations::SQLITE, &conn).await
     }
 
     async fn migrate_down(&self, steps: usize) -> StoreResult<()> {
         let target = migrations::down_target(&self.migration_status().await?, steps);
-        migrations::down(&migrations::SQLITE, &self.pool, target).await
+        let (_writer, conn) = self.migration_connection().await?;
+        migrations::down(&migrations::SQLITE, &conn, target).await
     }
 
     async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.hold().await?;
         migrations::status(&migrations::SQLITE, &mut *conn).await
     }
 
     async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::AccountStore;
+
+    #[tokio::test]
+    async fn readers_refuse_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let url = format!("sqlite://{}", path.display());
+        let config = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
+        let store = SqliteStore::connect(&path, &config).await.unwrap();
+        store.migrate_up().await.unwrap();
+        let refused = sqlx::query("INSERT INTO users (id, created_at) VALUES ('someone', 0)")
+            .execute(&store.pool)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+        assert!(store.list_accounts().await.unwrap().is_empty());
+        store.close().await;
     }
 }

@@ -178,7 +178,7 @@ impl SyncStore for SqliteStore {
         .bind(now_us)
         .bind(now_us.saturating_add(micros_of(ttl)))
         .bind(now_us.saturating_sub(micros_of(CLAIM_LEASE)))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.writer.hold().await?)
         .await?;
         if claimed.as_deref() == Some(claim_text.as_str()) {
             return Ok(ClaimOutcome::Claimed(KeyClaim {
@@ -218,7 +218,7 @@ impl SyncStore for SqliteStore {
             .bind(&claim.user_id)
             .bind(&claim.key)
             .bind(claim.claim.hyphenated().to_string())
-            .execute(&self.pool)
+            .execute(&mut *self.writer.hold().await?)
             .await?;
         Ok(())
     }
@@ -226,11 +226,11 @@ impl SyncStore for SqliteStore {
     async fn purge(&self, now: Timestamp, tombstones_before: Timestamp) -> StoreResult<u64> {
         let keys = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= ?1")
             .bind(now.as_micros())
-            .execute(&self.pool)
+            .execute(&mut *self.writer.hold().await?)
             .await?;
         let tombstones = sqlx::query("DELETE FROM deletions WHERE deleted_at < ?1")
             .bind(tombstones_before.as_micros())
-            .execute(&self.pool)
+            .execute(&mut *self.writer.hold().await?)
             .await?;
         Ok(keys.rows_affected() + tombstones.rows_affected())
     }

@@ -3,17 +3,18 @@
 use async_trait::async_trait;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Sqlite, Transaction};
+use sqlx::Sqlite;
 use uuid::Uuid;
 
 use super::sync::save_answer;
+use super::writer::WriteTx;
 use super::{micros, next_change, task_columns, task_select, text, TaskRow};
 use crate::domain::tag::tag_key;
 use crate::domain::task::Task;
 use crate::store::task_write::TaskTx;
 use crate::store::{recurrence_columns, KeyClaim, StoreError, StoreResult, StoredResponse, Versioned};
 
-pub(super) struct SqliteTx(pub Transaction<'static, Sqlite>);
+pub(super) struct SqliteTx(pub WriteTx);
 
 /// Binds every column of `task_columns!()` but `id` and `user_id`, from `?3` on.
 fn bind_row<'q>(

@@ -6,11 +6,11 @@ use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
-use super::sync::save_answer;
 use super::task_tx::SqliteTx;
 use super::{
-    micros, next_change, push_expected, push_task_filters, task_columns, task_select, text, CountedTaskRow,
-    SqliteStore, TaskRow,
+    alone_if, begin_alone, expected_json, micros, new_change, next_change, push_expected, push_new_change,
+    push_take_change, push_task_filters, take_change, task_columns, task_select, text, CountedTaskRow, SqliteStore,
+    TaskRow,
 };
 use crate::domain::body::Patch;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
@@ -31,42 +31,40 @@ impl TaskStore for SqliteStore {
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Versioned<Task>> {
         if !t.is_plain() {
-            return task_write::create(SqliteTx(self.pool.begin().await?), user_id, t, now, remember).await;
+            return task_write::create(SqliteTx(self.write_tx().await?), user_id, t, now, remember).await;
         }
-        let mut tx = self.pool.begin().await?;
-        let seq = next_change(&mut tx, user_id)
-            .await?
-            .ok_or_else(|| StoreError::Other("task owner vanished".into()))?;
-        let sql = concat!(
-            "INSERT INTO tasks (",
-            task_columns!(),
-            ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?5 THEN ?9 END, ?9, ?9, ?10, NULL, ?11, ?12, ?13 \
-             WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = ?8 AND user_id = ?2) RETURNING ",
-            task_select!()
-        );
+        macro_rules! insert {
+            () => {
+                concat!(
+                    "INSERT INTO tasks (",
+                    task_columns!(),
+                    ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?5 THEN ?9 END, ?9, ?9, ",
+                    new_change!("?2"),
+                    ", NULL, ?10, ?11, ?12 \
+                     WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM categories WHERE id = ?8 AND user_id = ?2) RETURNING ",
+                    task_select!(),
+                    take_change!("?2")
+                )
+            };
+        }
+        let sql = alone_if!(remember.is_none(), insert!());
         let (rule, basis, timezone) = recurrence_columns(t.recurrence.as_ref());
-        let row: Option<TaskRow> = sqlx::query_as(sql)
+        let query = sqlx::query_as::<_, TaskRow>(sql)
             .bind(Uuid::now_v7().hyphenated().to_string())
-            .bind(user_id)
-            .bind(&t.title)
-            .bind(&t.description)
+            .bind(user_id.to_owned())
+            .bind(t.title.clone())
+            .bind(t.description.clone())
             .bind(t.completed)
             .bind(t.priority.rank())
             .bind(micros(t.due_date))
             .bind(text(t.category_id))
             .bind(now.as_micros())
-            .bind(seq)
-            .bind(rule)
+            .bind(rule.map(str::to_owned))
             .bind(basis)
-            .bind(timezone)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let task = Versioned::try_from(row.ok_or(StoreError::UnknownCategory)?)?;
-        if let Some(remember) = remember {
-            save_answer(&mut tx, remember.claim, &(remember.render)(&task)).await?;
-        }
-        tx.commit().await?;
-        Ok(task)
+            .bind(timezone.map(str::to_owned));
+        self.write_row(query, remember)
+            .await?
+            .ok_or(StoreError::UnknownCategory)
     }
 
     async fn task(&self, user_id: &str, id: Uuid) -> StoreResult<Option<Versioned<Task>>> {
@@ -135,12 +133,10 @@ impl TaskStore for SqliteStore {
         if c.needs_current_state() {
             return self.rewrite(user_id, id, Change::Update(c), now, expected, None).await;
         }
-        let mut tx = self.pool.begin().await?;
-        let Some(seq) = next_change(&mut tx, user_id).await? else {
-            return Ok(Written::NotFound);
-        };
-        let mut qb = QueryBuilder::<Sqlite>::new("UPDATE tasks SET change_seq = ");
-        qb.push_bind(seq).push(", updated_at = ").push_bind(now.as_micros());
+        let mut qb = begin_alone(true);
+        qb.push("UPDATE tasks SET change_seq = ");
+        push_new_change(&mut qb, user_id);
+        qb.push(", updated_at = ").push_bind(now.as_micros());
         if let Some(title) = &c.title {
             qb.push(", title = ").push_bind(title.clone());
         }
@@ -178,13 +174,16 @@ impl TaskStore for SqliteStore {
             qb.push(" AND recurrence_rule IS NULL");
         }
         qb.push(" RETURNING ").push(task_select!());
-        let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&mut *tx).await?;
+        push_take_change(&mut qb, user_id, true);
+        let row = self
+            .writer
+            .run_once(qb.build_query_as::<TaskRow>())
+            .await?
+            .into_iter()
+            .next();
         if let Some(row) = row {
-            let task = Versioned::try_from(row)?;
-            tx.commit().await?;
-            return Ok(Written::Done(task));
+            return Ok(Written::Done(Versioned::try_from(row)?));
         }
-        drop(tx);
         // No row: no such task, a stale version, a category that is not the owner's, or a
         // recurring task.
         let current = self.task(user_id, id).await?;
@@ -208,40 +207,35 @@ impl TaskStore for SqliteStore {
         expected: Option<Expected<'_>>,
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Written<Versioned<Task>>> {
-        let mut tx = self.pool.begin().await?;
-        let Some(seq) = next_change(&mut tx, user_id).await? else {
-            return Ok(Written::NotFound);
-        };
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE ",
-        );
-        qb.push_bind(now.as_micros())
-            .push(" END, updated_at = ")
-            .push_bind(now.as_micros())
-            .push(", change_seq = ")
-            .push_bind(seq)
-            .push(" WHERE id = ")
-            .push_bind(id.hyphenated().to_string())
-            .push(" AND user_id = ")
-            .push_bind(user_id.to_owned());
-        push_expected(&mut qb, expected);
-        qb.push(" AND recurrence_rule IS NULL RETURNING ").push(task_select!());
-        let row: Option<TaskRow> = qb.build_query_as().fetch_optional(&mut *tx).await?;
-        let Some(row) = row else {
-            drop(tx);
-            return match self.task(user_id, id).await? {
-                Some(t) if t.value.recurrence.is_some() => {
-                    self.rewrite(user_id, id, Change::Toggle, now, expected, remember).await
-                }
-                current => Ok(miss(current.map(|t| t.version), expected)),
+        macro_rules! toggle {
+            () => {
+                concat!(
+                    "UPDATE tasks SET completed = NOT completed, completed_at = CASE WHEN completed THEN NULL ELSE ?1 END, \
+                     updated_at = ?1, change_seq = ",
+                    new_change!("?2"),
+                    " WHERE id = ?3 AND user_id = ?2 \
+                     AND (?4 IS NULL OR change_seq IN (SELECT value FROM json_each(?4))) \
+                     AND recurrence_rule IS NULL RETURNING ",
+                    task_select!(),
+                    take_change!("?2")
+                )
             };
-        };
-        let task = Versioned::try_from(row)?;
-        if let Some(remember) = remember {
-            save_answer(&mut tx, remember.claim, &(remember.render)(&task)).await?;
         }
-        tx.commit().await?;
-        Ok(Written::Done(task))
+        let sql = alone_if!(remember.is_none(), toggle!());
+        let query = sqlx::query_as::<_, TaskRow>(sql)
+            .bind(now.as_micros())
+            .bind(user_id.to_owned())
+            .bind(id.hyphenated().to_string())
+            .bind(expected_json(expected));
+        if let Some(task) = self.write_row(query, remember).await? {
+            return Ok(Written::Done(task));
+        }
+        match self.task(user_id, id).await? {
+            Some(t) if t.value.recurrence.is_some() => {
+                self.rewrite(user_id, id, Change::Toggle, now, expected, remember).await
+            }
+            current => Ok(miss(current.map(|t| t.version), expected)),
+        }
     }
 
     async fn delete_task(
@@ -251,7 +245,7 @@ impl TaskStore for SqliteStore {
         now: Timestamp,
         expected: Option<Expected<'_>>,
     ) -> StoreResult<Written<()>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let Some(seq) = next_change(&mut tx, user_id).await? else {
             return Ok(Written::NotFound);
         };
@@ -297,7 +291,7 @@ impl SqliteStore {
         expected: Option<Expected<'_>>,
         remember: Option<Remember<'_, Versioned<Task>>>,
     ) -> StoreResult<Written<Versioned<Task>>> {
-        let tx = SqliteTx(self.pool.begin().await?);
+        let tx = SqliteTx(self.write_tx().await?);
         task_write::rewrite(tx, user_id, id, change, now, expected, remember).await
     }
 }
