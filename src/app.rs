@@ -1,20 +1,20 @@
 //! Application state, the router with its middleware, and the server loop: the same pieces for
 //! `taskapi serve` and for the tests, which start it on port 0.
 
-use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::routing::get;
 use axum::{middleware, Router};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
+use tower::{Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
-use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::accounts::AccountCache;
@@ -119,16 +119,6 @@ fn cors(origins: Arc<[HeaderValue]>) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// Responses over 1 KiB, compressed as `Accept-Encoding` asks (gzip, br, zstd); never event
-/// streams, whose events must reach the client as they happen, nor images (already compressed).
-fn compression() -> CompressionLayer<impl Predicate> {
-    let predicate = SizeAbove::new(1024)
-        .and(NotForContentType::GRPC)
-        .and(NotForContentType::IMAGES)
-        .and(NotForContentType::SSE);
-    CompressionLayer::new().compress_when(predicate)
-}
-
 /// The whole application: API, service routes, docs and web app, with the middleware stack.
 pub fn router(state: Arc<AppState>, cors_origins: &[String]) -> Router {
     router_with(state, cors_origins, Router::new())
@@ -164,7 +154,7 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .layer(middleware::from_fn(move |req, next| {
             mw::request_context(allowed.clone(), req, next)
         }))
-        .layer(compression())
+        .layer(http::compression::CompressionExceptStreams)
         .layer(cors(origins))
         .layer(CatchPanicLayer::custom(mw::panic_response))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -172,31 +162,70 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
     Router::new().fallback_service(stack)
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
+/// Serves HTTP/1.1 until `shutdown` resolves, then lets in-flight requests finish for at most
 /// [`SHUTDOWN_GRACE`].
+///
+/// The accept loop is hyper's HTTP/1 connection itself rather than `axum::serve`, whose
+/// protocol-sniffing connection reads a request's first bytes apart and so makes every
+/// connection's read buffer grow to 16 KiB, with an HTTP/2 state beside it: an idle event
+/// stream costs half as much this way. (Browsers speak HTTP/2 only over TLS, which a proxy in
+/// front ends; the proxy talks HTTP/1.1 to us.)
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
-        async move {
-            shutdown.await;
-            let _ = stopping_tx.send(true);
-        },
-    );
-    let grace = async move {
-        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
+    let connections = GracefulShutdown::new();
+    let http = hyper::server::conn::http1::Builder::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Responses and events are written whole: nothing gains from Nagle's delay.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY could not be set");
+        }
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(remote));
+            app.clone().call(request)
+        });
+        let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    // No new connections; idle ones close now, busy ones when their response is done.
+    drop(listener);
     tokio::select! {
-        result = server.into_future() => result,
-        () = grace => {
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
             tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; stopping anyway");
-            Ok(())
         }
     }
+    Ok(())
+}
+
+/// A failed `accept`: a connection that went away before it was taken is nothing; anything
+/// else (out of file descriptors, most likely) is logged, and accepting pauses for a second so
+/// that the loop does not spin while nothing can be accepted.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// How often expired idempotency keys and old tombstones are removed.

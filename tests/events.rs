@@ -17,6 +17,7 @@ backend_tests!(
     streams_take_the_token_from_the_query_and_refuse_strangers,
     a_burst_of_concurrent_writes_is_sent_in_full,
     a_password_change_ends_the_stream,
+    a_stream_is_never_compressed,
 );
 
 /// One event: (event name, data, id).
@@ -106,6 +107,40 @@ impl EventStream {
             }
         }
     }
+}
+
+/// Compression would hold events back until a buffer fills: a stream is sent as it is, whatever
+/// the client accepts, while an ordinary large response beside it is compressed.
+async fn a_stream_is_never_compressed(app: &TestApp) {
+    let user = app.signup("plain-stream@example.com").await;
+    for i in 0..30 {
+        app.create_task(&user, json!({"title": format!("a task with a long enough title {i}")}))
+            .await;
+    }
+    let res = app
+        .as_user(&user, Method::GET, &format!("/api/{}/events", user.id))
+        .header("accept-encoding", "gzip, br, zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("content-encoding").is_none(), "{:?}", res.headers());
+    let mut stream = EventStream {
+        res,
+        buf: String::new(),
+    };
+    stream.ready().await;
+    let task = app.create_task(&user, json!({"title": "sent plain"})).await;
+    assert_eq!(change_of(&stream.change().await).1, task["id"].as_str().unwrap());
+
+    let list = app
+        .as_user(&user, Method::GET, &format!("{}?limit=100", tasks_url(&user)))
+        .header("accept-encoding", "gzip, br, zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    assert!(list.headers().get("content-encoding").is_some(), "{:?}", list.headers());
 }
 
 fn change_of(data: &Value) -> (String, String, String) {

@@ -15,6 +15,7 @@ use crate::error::{ApiError, FieldError};
 
 pub mod auth;
 pub mod categories;
+pub mod compression;
 pub mod conditional;
 pub mod events;
 pub mod idempotency;
