@@ -88,6 +88,13 @@ impl TaskStore for SqliteStore {
         qb.push_bind(user_id.to_owned()).push(") AS head, ");
         push_list_total(&mut qb, user_id, query, true, push_task_filters);
         qb.push(" AS total FROM tasks");
+        if query.q.is_some() {
+            // A search reads every row of the owner (no index can answer LIKE '%…%'), and the
+            // total counts them all anyway. Every sort index starts with user_id, so SQLite picks
+            // one of them by chance, and one in title order visits the table at random: 200 ms
+            // for 10^5 tasks against 28 ms in creation order, which is the table's own order.
+            qb.push(" INDEXED BY tasks_user_created_idx");
+        }
         push_task_filters(&mut qb, user_id, query);
         qb.push(" ORDER BY ").push(query.sort.sqlite_order_by());
         qb.push(" LIMIT ")
