@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{join_all, task_url, tasks_url, Backend, TestApp, TestUser};
-use reqwest::{Method, Response};
+use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
 
 backend_tests!(
@@ -31,11 +31,12 @@ struct EventStream {
 
 impl EventStream {
     async fn open(app: &TestApp, user: &TestUser) -> Self {
-        let res = app
-            .as_user(user, Method::GET, &format!("/api/{}/events", user.id))
-            .send()
-            .await
-            .unwrap();
+        Self::open_with(app.as_user(user, Method::GET, &format!("/api/{}/events", user.id))).await
+    }
+
+    /// A stream opened with the given request (extra headers, say).
+    async fn open_with(request: RequestBuilder) -> Self {
+        let res = request.send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-type"], "text/event-stream");
         Self {
@@ -117,18 +118,13 @@ async fn a_stream_is_never_compressed(app: &TestApp) {
         app.create_task(&user, json!({"title": format!("a task with a long enough title {i}")}))
             .await;
     }
-    let res = app
-        .as_user(&user, Method::GET, &format!("/api/{}/events", user.id))
-        .header("accept-encoding", "gzip, br, zstd")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(res.headers().get("content-encoding").is_none(), "{:?}", res.headers());
-    let mut stream = EventStream {
-        res,
-        buf: String::new(),
-    };
+    let mut stream = EventStream::open_with(
+        app.as_user(&user, Method::GET, &format!("/api/{}/events", user.id))
+            .header("accept-encoding", "gzip, br, zstd"),
+    )
+    .await;
+    let headers = stream.res.headers();
+    assert!(headers.get("content-encoding").is_none(), "{headers:?}");
     stream.ready().await;
     let task = app.create_task(&user, json!({"title": "sent plain"})).await;
     assert_eq!(change_of(&stream.change().await).1, task["id"].as_str().unwrap());

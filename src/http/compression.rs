@@ -16,17 +16,12 @@ use axum::response::Response;
 use axum::BoxError;
 use futures_util::future::{Either, FutureExt, Map};
 use tower::{Layer, Service};
-use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::predicate::{And, NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::{Compression, CompressionBody, CompressionLayer};
 
 type Compressed<S> = Compression<S, Over1KiB>;
-type Over1KiB = tower_http::compression::predicate::And<
-    tower_http::compression::predicate::And<
-        tower_http::compression::predicate::And<SizeAbove, NotForContentType>,
-        NotForContentType,
-    >,
-    NotForContentType,
->;
+/// Over 1 KiB, and neither gRPC, nor images (already compressed), nor event streams.
+type Over1KiB = And<And<And<SizeAbove, NotForContentType>, NotForContentType>, NotForContentType>;
 
 fn predicate() -> Over1KiB {
     SizeAbove::new(1024)
