@@ -194,6 +194,18 @@ impl Db {
         }
     }
 
+    /// Runs `statement` in a transaction of its own, committed once the statement has succeeded
+    /// (after a failure the transaction is dropped, so rolled back: see [`Tx`]).
+    async fn in_own_transaction<T>(
+        &self,
+        statement: impl AsyncFnOnce(&mut TxConn) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut tx = self.begin().await?;
+        let value = statement(&mut tx).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
     /// One statement on a connection of its own, sent unnamed inside a transaction when the
     /// pooler needs it; the rows are read before the connection goes back.
     async fn fetch_all_rows<'q, E>(&self, query: E) -> Result<Vec<Either<PgQueryResult, PgRow>>, Error>
@@ -201,10 +213,9 @@ impl Db {
         E: 'q + Execute<'q, Postgres>,
     {
         if self.unnamed {
-            let mut tx = self.begin().await?;
-            let items = (&mut *tx).fetch_many(query).try_collect().await?;
-            tx.commit().await?;
-            return Ok(items);
+            return self
+                .in_own_transaction(async move |tx| tx.fetch_many(query).try_collect().await)
+                .await;
         }
         let mut conn = self.acquire().await?;
         conn.run(|c| c.fetch_many(query).try_collect::<Vec<_>>().boxed()).await
@@ -232,10 +243,9 @@ impl<'c> Executor<'c> for &'c Db {
     {
         Box::pin(async move {
             if self.unnamed {
-                let mut tx = self.begin().await?;
-                let row = (&mut *tx).fetch_optional(query).await?;
-                tx.commit().await?;
-                return Ok(row);
+                return self
+                    .in_own_transaction(async move |tx| tx.fetch_optional(query).await)
+                    .await;
             }
             let mut conn = self.acquire().await?;
             conn.run(|c| c.fetch_optional(query)).await
