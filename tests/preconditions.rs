@@ -40,12 +40,7 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, Option<String>, Value) {
 }
 
 async fn get_task(app: &TestApp, user: &TestUser, id: &Value) -> (String, Value) {
-    let res = app
-        .as_user(user, Method::GET, &task_url(user, id))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let res = app.get_ok(user, &task_url(user, id)).await;
     let tag = etag_of(&res);
     (tag, res.json().await.unwrap())
 }

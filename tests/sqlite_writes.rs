@@ -134,12 +134,7 @@ async fn concurrent_writers_take_change_numbers_in_turn(app: &TestApp) {
         // No lost update: an odd number of toggles leaves each task completed, at the version of
         // its last toggle.
         for (t, task) in tasks[u].iter().enumerate() {
-            let res = app
-                .as_user(user, Method::GET, &task_url(user, task))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 200);
+            let res = app.get_ok(user, &task_url(user, task)).await;
             assert_eq!(version(&res), last_toggle[&(u, t)]);
             let body: Value = res.json().await.unwrap();
             assert_eq!(body["completed"], true, "{body}");

@@ -303,6 +303,13 @@ impl TestApp {
         status_json(req.send().await.expect("request")).await
     }
 
+    /// A GET as `user` that must answer 200: the response, its headers and body still to read.
+    pub async fn get_ok(&self, user: &TestUser, path: &str) -> Response {
+        let res = self.as_user(user, Method::GET, path).send().await.expect("GET request");
+        assert_eq!(res.status(), 200, "GET {path}");
+        res
+    }
+
     pub async fn create_category(&self, user: &TestUser, name: &str) -> Value {
         let res = self
             .as_user(user, Method::POST, &format!("/api/{}/categories", user.id))
