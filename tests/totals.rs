@@ -5,7 +5,7 @@
 mod common;
 
 use common::{join_all, task_url, tasks_url, Backend, TestApp, TestUser, PASSWORD};
-use reqwest::Method;
+use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -24,19 +24,24 @@ const FILTERS: [&str; 6] = [
     "priority=high",
 ];
 
+/// A list response's X-Total-Count.
+fn total_count(res: &Response) -> usize {
+    res.headers()["x-total-count"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("a number")
+}
+
 /// A list's X-Total-Count and its rows.
-async fn list(app: &TestApp, user: &TestUser, query: &str) -> (i64, Vec<Value>) {
+async fn list(app: &TestApp, user: &TestUser, query: &str) -> (usize, Vec<Value>) {
     let res = app
         .as_user(user, Method::GET, &format!("{}?{query}", tasks_url(user)))
         .send()
         .await
         .expect("list");
     assert_eq!(res.status(), 200, "list {query}");
-    let total = res.headers()["x-total-count"]
-        .to_str()
-        .expect("header")
-        .parse()
-        .expect("a number");
+    let total = total_count(&res);
     let rows: Vec<Value> = res.json().await.expect("list body");
     (total, rows)
 }
@@ -46,7 +51,7 @@ async fn list(app: &TestApp, user: &TestUser, query: &str) -> (i64, Vec<Value>) 
 async fn assert_totals(app: &TestApp, user: &TestUser, after: &str) {
     for filter in FILTERS {
         let (_, rows) = list(app, user, &format!("{filter}&limit=1000")).await;
-        let real = rows.len() as i64;
+        let real = rows.len();
         let (total, _) = list(app, user, &format!("{filter}&limit=1")).await;
         assert_eq!(total, real, "after {after}, filter {filter:?}");
         let (total, past) = list(app, user, &format!("{filter}&limit=1&offset=5000")).await;
@@ -62,6 +67,17 @@ async fn ok(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Op
     let (status, got) = app.call(user, method.clone(), path, body).await;
     assert!((200..300).contains(&status), "{method} {path}: {status} {got}");
     got
+}
+
+/// A PATCH of `task` with `body` that must succeed; its answer.
+async fn patch(app: &TestApp, user: &TestUser, task: &Value, body: Value) -> Value {
+    ok(app, user, Method::PATCH, &task_url(user, task), Some(body)).await
+}
+
+/// A toggle of `task` (`PATCH …/complete`) that must succeed; its answer.
+async fn toggle(app: &TestApp, user: &TestUser, task: &Value) -> Value {
+    let path = format!("{}/complete", task_url(user, task));
+    ok(app, user, Method::PATCH, &path, None).await
 }
 
 async fn counter_rows(app: &TestApp, user_id: &str) -> i64 {
@@ -93,31 +109,10 @@ async fn totals_stay_exact_after_every_kind_of_write(app: &TestApp) {
     }
     assert_totals(app, &user, "creates").await;
 
-    ok(
-        app,
-        &user,
-        Method::PATCH,
-        &format!("{}/complete", task_url(&user, &tasks[1])),
-        None,
-    )
-    .await;
-    ok(
-        app,
-        &user,
-        Method::PATCH,
-        &format!("{}/complete", task_url(&user, &tasks[0])),
-        None,
-    )
-    .await;
+    toggle(app, &user, &tasks[1]).await;
+    toggle(app, &user, &tasks[0]).await;
     assert_totals(app, &user, "toggles").await;
-    ok(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &tasks[2]),
-        Some(json!({"completed": true})),
-    )
-    .await;
+    patch(app, &user, &tasks[2], json!({"completed": true})).await;
     ok(
         app,
         &user,
@@ -126,14 +121,7 @@ async fn totals_stay_exact_after_every_kind_of_write(app: &TestApp) {
         Some(json!({"title": "put", "completed": true})),
     )
     .await;
-    ok(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &tasks[3]),
-        Some(json!({"title": "renamed"})),
-    )
-    .await;
+    patch(app, &user, &tasks[3], json!({"title": "renamed"})).await;
     assert_totals(app, &user, "PATCH and PUT of completed").await;
 
     // Subtasks: created, completed, moved to the top level and back, then taken along by their
@@ -144,31 +132,10 @@ async fn totals_stay_exact_after_every_kind_of_write(app: &TestApp) {
         let body = json!({"title": format!("sub {i}"), "parent_id": parent["id"], "priority": "high"});
         subs.push(app.create_task(&user, body).await);
     }
-    ok(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &subs[0]),
-        Some(json!({"completed": true})),
-    )
-    .await;
-    ok(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &subs[1]),
-        Some(json!({"parent_id": null})),
-    )
-    .await;
+    patch(app, &user, &subs[0], json!({"completed": true})).await;
+    patch(app, &user, &subs[1], json!({"parent_id": null})).await;
     assert_totals(app, &user, "subtasks").await;
-    ok(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &subs[1]),
-        Some(json!({"parent_id": parent["id"]})),
-    )
-    .await;
+    patch(app, &user, &subs[1], json!({"parent_id": parent["id"]})).await;
     assert_totals(app, &user, "a task made a subtask").await;
     ok(app, &user, Method::DELETE, &task_url(&user, parent), None).await;
     assert_totals(app, &user, "a parent's deletion").await;
@@ -217,23 +184,9 @@ async fn totals_stay_exact_after_every_kind_of_write(app: &TestApp) {
             json!({"title": "once more", "due_date": due, "recurrence": rule("FREQ=DAILY;COUNT=1")}),
         )
         .await;
-    let moved = ok(
-        app,
-        &user,
-        Method::PATCH,
-        &task_url(&user, &repeating),
-        Some(json!({"completed": true})),
-    )
-    .await;
+    let moved = patch(app, &user, &repeating, json!({"completed": true})).await;
     assert_eq!(moved["completed"], false);
-    let done = ok(
-        app,
-        &user,
-        Method::PATCH,
-        &format!("{}/complete", task_url(&user, &last)),
-        None,
-    )
-    .await;
+    let done = toggle(app, &user, &last).await;
     assert_eq!(done["completed"], true);
     assert_totals(app, &user, "recurring completions").await;
 
@@ -297,11 +250,7 @@ async fn totals_match_their_page_under_concurrent_writers(app: &TestApp) {
                     .send()
                     .await
                     .expect("list");
-                let total: usize = res.headers()["x-total-count"]
-                    .to_str()
-                    .expect("header")
-                    .parse()
-                    .expect("number");
+                let total = total_count(&res);
                 let rows: Vec<Value> = res.json().await.expect("rows");
                 assert_eq!(total, rows.len(), "a total beside its page, filter {filter:?}");
             }
