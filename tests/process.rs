@@ -162,6 +162,9 @@ impl Db {
             all.push((5, "shared rate limits"));
         }
         all.push((6, "task counts and list indexes"));
+        if matches!(self, Db::Sqlite(_)) {
+            all.push((7, "due ranges on the sort index"));
+        }
         all
     }
 
