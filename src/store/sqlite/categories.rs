@@ -19,6 +19,11 @@ struct ListedCategoryRow {
     head: i64,
 }
 
+/// The tasks of the owner (`?1`) in category `?2` leave it (found through `tasks_category_idx`,
+/// see the store's plan test).
+pub(super) const UNSET_CATEGORY: &str = "UPDATE tasks SET category_id = NULL, updated_at = ?3, change_seq = ?4 \
+     WHERE user_id = ?1 AND category_id = ?2";
+
 #[async_trait]
 impl CategoryStore for SqliteStore {
     async fn create_category(
@@ -147,7 +152,7 @@ impl CategoryStore for SqliteStore {
         let id_text = id.hyphenated().to_string();
         // Its tasks lose it first and count as changed, with the same change number; the foreign
         // key's own SET NULL then finds nothing left to do. A refused delete rolls this back.
-        sqlx::query("UPDATE tasks SET category_id = NULL, updated_at = ?3, change_seq = ?4 WHERE user_id = ?1 AND category_id = ?2")
+        sqlx::query(UNSET_CATEGORY)
             .bind(user_id)
             .bind(&id_text)
             .bind(now.as_micros())

@@ -548,4 +548,39 @@ mod tests {
         assert!(store.list_accounts().await.unwrap().is_empty());
         store.close().await;
     }
+
+    /// The plans SQLite makes for the writes that find a task's subtasks or a category's tasks:
+    /// index lookups, never a read of all the owner's tasks (for 10^5 tasks, tens of milliseconds
+    /// with the writer held).
+    #[tokio::test]
+    async fn writes_find_subtasks_and_category_tasks_through_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let url = format!("sqlite://{}", path.display());
+        let config = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
+        let store = SqliteStore::connect(&path, &config).await.unwrap();
+        store.migrate_up().await.unwrap();
+        for (sql, index) in [
+            (tasks::DELETE_WITH_SUBTASKS, "tasks_parent_idx"),
+            (
+                "SELECT EXISTS (SELECT 1 FROM tasks WHERE parent_id = ?1 AND user_id = ?2)",
+                "tasks_parent_idx",
+            ),
+            (categories::UNSET_CATEGORY, "tasks_category_idx"),
+        ] {
+            let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            let plan: Vec<String> = rows.iter().map(|r| sqlx::Row::get(r, "detail")).collect();
+            assert!(plan.iter().any(|p| p.contains(index)), "{sql}: {plan:?}");
+            assert!(
+                !plan
+                    .iter()
+                    .any(|p| p.contains("tasks_user_") || p.starts_with("SCAN tasks")),
+                "{sql}: {plan:?}"
+            );
+        }
+        store.close().await;
+    }
 }

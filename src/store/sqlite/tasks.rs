@@ -21,6 +21,12 @@ use crate::store::{
     TaskStore, Versioned, Written,
 };
 
+/// A task (`?2`, the owner's `?1`) and its subtasks, found by their ids. Written as `user_id = ?1
+/// AND (id = ?2 OR parent_id = ?2)`, SQLite (which has no statistics here) read every task of the
+/// owner to find them; the `+` keeps it from choosing an owner's index for the owner's check.
+pub(super) const DELETE_WITH_SUBTASKS: &str = "DELETE FROM tasks WHERE +user_id = ?1 \
+     AND id IN (SELECT ?2 UNION ALL SELECT id FROM tasks WHERE parent_id = ?2) RETURNING id";
+
 #[async_trait]
 impl TaskStore for SqliteStore {
     async fn create_task(
@@ -268,12 +274,11 @@ impl TaskStore for SqliteStore {
             return Ok(miss(self.task(user_id, id).await?.map(|t| t.version), expected));
         }
         // The task and its subtasks go, each with a tombstone.
-        let gone: Vec<String> =
-            sqlx::query_scalar("DELETE FROM tasks WHERE user_id = ?1 AND (id = ?2 OR parent_id = ?2) RETURNING id")
-                .bind(user_id)
-                .bind(&id_text)
-                .fetch_all(&mut *tx)
-                .await?;
+        let gone: Vec<String> = sqlx::query_scalar(DELETE_WITH_SUBTASKS)
+            .bind(user_id)
+            .bind(&id_text)
+            .fetch_all(&mut *tx)
+            .await?;
         for gone_id in &gone {
             sqlx::query("INSERT INTO deletions (user_id, change_seq, kind, id, deleted_at) VALUES (?1, ?2, 1, ?3, ?4)")
                 .bind(user_id)
