@@ -532,14 +532,20 @@ mod tests {
     use super::*;
     use crate::store::AccountStore;
 
-    #[tokio::test]
-    async fn readers_refuse_to_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
+    /// A store on a fresh file in `dir`, every migration applied.
+    async fn migrated_store(dir: &tempfile::TempDir) -> SqliteStore {
+        let path = dir.path().join("t.db");
         let url = format!("sqlite://{}", path.display());
         let config = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
         let store = SqliteStore::connect(&path, &config).await.unwrap();
         store.migrate_up().await.unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn readers_refuse_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = migrated_store(&dir).await;
         let refused = sqlx::query("INSERT INTO users (id, created_at) VALUES ('someone', 0)")
             .execute(&store.pool)
             .await
@@ -555,11 +561,7 @@ mod tests {
     #[tokio::test]
     async fn writes_find_subtasks_and_category_tasks_through_their_index() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
-        let url = format!("sqlite://{}", path.display());
-        let config = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
-        let store = SqliteStore::connect(&path, &config).await.unwrap();
-        store.migrate_up().await.unwrap();
+        let store = migrated_store(&dir).await;
         for (sql, index) in [
             (tasks::DELETE_WITH_SUBTASKS, "tasks_parent_idx"),
             (
