@@ -157,7 +157,10 @@ impl SqliteStore {
             .max_connections(config.db_max_connections.min(8))
             .acquire_timeout(config.db_acquire_timeout)
             .test_before_acquire(false)
-            .connect_with(options.clone().pragma("query_only", "ON"))
+            // 1 MiB of page cache each instead of SQLite's 2: the pages a list needs are few and
+            // the OS keeps the file cached anyway, while eight full caches were a third of the
+            // process's peak memory.
+            .connect_with(options.clone().pragma("query_only", "ON").pragma("cache_size", "-1024"))
             .await?;
         Ok(Self {
             writer,
