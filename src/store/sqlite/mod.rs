@@ -558,6 +558,11 @@ mod tests {
         store.close().await;
     }
 
+    /// What SQLite's planner says it will do, a line a step.
+    fn plan(rows: &[SqliteRow]) -> Vec<String> {
+        rows.iter().map(|r| sqlx::Row::get(r, "detail")).collect()
+    }
+
     /// The plans SQLite makes for the writes that find a task's subtasks or a category's tasks:
     /// index lookups, never a read of all the owner's tasks (for 10^5 tasks, tens of milliseconds
     /// with the writer held).
@@ -577,13 +582,38 @@ mod tests {
                 .fetch_all(&store.pool)
                 .await
                 .unwrap();
-            let plan: Vec<String> = rows.iter().map(|r| sqlx::Row::get(r, "detail")).collect();
+            let plan = plan(&rows);
             assert!(plan.iter().any(|p| p.contains(index)), "{sql}: {plan:?}");
             assert!(
                 !plan
                     .iter()
                     .any(|p| p.contains("tasks_user_") || p.starts_with("SCAN tasks")),
                 "{sql}: {plan:?}"
+            );
+        }
+        store.close().await;
+    }
+
+    /// A list's due-date range, filtered as the store filters it, is a range of a due-date index.
+    #[tokio::test]
+    async fn due_ranges_are_index_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = migrated_store(&dir).await;
+        let (before, after) = (Timestamp::from_micros(9), Timestamp::from_micros(5));
+        for (due_before, due_after) in [(before, None), (None, after), (before, after)] {
+            let query = TaskQuery {
+                due_before,
+                due_after,
+                ..TaskQuery::default()
+            };
+            let mut qb = QueryBuilder::<Sqlite>::new("EXPLAIN QUERY PLAN SELECT count(*) FROM tasks");
+            push_task_filters(&mut qb, "u", &query);
+            let rows = qb.build().fetch_all(&store.pool).await.unwrap();
+            let plan = plan(&rows);
+            assert!(
+                plan.iter()
+                    .any(|p| p.contains("INDEX tasks_user_due_") && p.contains("due_date")),
+                "{query:?}: {plan:?}"
             );
         }
         store.close().await;
