@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 /// Where the embedded default keeps its database, relative to the working directory.
 pub const DEFAULT_SQLITE_FILE: &str = "taskapi.db";
@@ -481,6 +481,7 @@ fn parse_database_url_of(variable: &'static str, raw: &str) -> Result<Database, 
                     _ => {}
                 }
             }
+            let tls_asked = sslmode.is_some();
             if let Some(mode) = sslmode {
                 if !matches!(
                     mode.as_str(),
@@ -495,6 +496,11 @@ fn parse_database_url_of(variable: &'static str, raw: &str) -> Result<Database, 
             }
             let mut options = PgConnectOptions::from_str(clean.as_str())
                 .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
+            if !tls_asked && std::env::var_os("PGSSLMODE").is_none() && is_loopback(options.get_host()) {
+                // libpq's default, `prefer`, would negotiate TLS with a server on this machine, where
+                // it protects nothing and costs both sides CPU on every statement.
+                options = options.ssl_mode(PgSslMode::Disable);
+            }
             if pgbouncer {
                 // Nothing to cache: every statement is sent unnamed (see store::postgres::db).
                 options = options.statement_cache_capacity(0);
@@ -510,10 +516,17 @@ fn parse_database_url_of(variable: &'static str, raw: &str) -> Result<Database, 
     }
 }
 
+/// A host on this machine: a loopback name or address, or a Unix socket's directory.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::postgres::PgSslMode;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -547,6 +560,33 @@ mod tests {
         assert!(matches!(o.get_ssl_mode(), PgSslMode::Require));
         let o = pg("postgresql+psycopg2://u:p@localhost/db");
         assert_eq!(o.get_database(), Some("db"));
+    }
+
+    #[test]
+    fn a_server_on_this_machine_is_reached_without_tls_unless_asked() {
+        for url in [
+            "postgres://u@127.0.0.1:5432/db",
+            "postgres://u@localhost/db",
+            "postgres://u@[::1]:5432/db",
+            "postgres://u@127.0.0.2/db",
+            "postgres:///db?host=/var/run/postgresql",
+        ] {
+            assert!(matches!(pg(url).get_ssl_mode(), PgSslMode::Disable), "{url}");
+        }
+        assert!(matches!(
+            pg("postgres://u@db.internal/db").get_ssl_mode(),
+            PgSslMode::Prefer
+        ));
+        assert!(matches!(
+            pg("postgres://u@10.0.0.5/db").get_ssl_mode(),
+            PgSslMode::Prefer
+        ));
+        let o = pg("postgres://u@127.0.0.1/db?sslmode=require");
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::Require));
+        let o = pg("postgres://u@localhost/db?sslmode=prefer");
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::Prefer));
+        let o = pg("postgresql+asyncpg://u@localhost/db?ssl=true");
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::Require));
     }
 
     #[test]
