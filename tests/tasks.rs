@@ -4,9 +4,10 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{assert_detail, assert_validation, status_json, TestApp, TestUser};
+use common::{assert_detail, assert_validation, status_json, Backend, TestApp, TestUser};
 use reqwest::Method;
 use serde_json::{json, Value};
+use sqlx::Connection;
 
 backend_tests!(
     quickstart_flow,
@@ -24,6 +25,7 @@ backend_tests!(
     categories_crud_and_rules,
     deleting_a_category_uncategorises_its_tasks,
     deleting_the_account_deletes_its_data,
+    the_database_keeps_the_field_rules,
 );
 
 fn tasks_path(user: &TestUser) -> String {
@@ -993,4 +995,63 @@ async fn deleting_the_account_deletes_its_data(app: &TestApp) {
     );
     let (tasks, _) = list(app, &stays, "").await;
     assert_eq!(tasks, vec![kept]);
+}
+
+/// Rows written around the API (an import, a hand-written fix) meet the same bounds in the
+/// database: a title of 1 to 255 characters, a description of at most 2 000 or none, a priority of
+/// 0 to 2 and, on PostgreSQL, lower-cased emails.
+async fn the_database_keeps_the_field_rules(app: &TestApp) {
+    let user = app.signup("rules@example.com").await;
+    let task = app
+        .create_task(&user, json!({"title": "kept", "description": "d"}))
+        .await;
+    let id = task["id"].as_str().unwrap();
+    let mut refused = vec![format!("UPDATE tasks SET priority = 3 WHERE id = '{id}'")];
+    let mut allowed = vec![format!("UPDATE tasks SET priority = 2 WHERE id = '{id}'")];
+    if app.backend == Backend::Postgres {
+        refused.extend([
+            format!("UPDATE tasks SET title = '' WHERE id = '{id}'"),
+            format!("UPDATE tasks SET title = repeat('x', 256) WHERE id = '{id}'"),
+            format!("UPDATE tasks SET description = repeat('d', 2001) WHERE id = '{id}'"),
+            format!("UPDATE users SET email = 'Rules@example.com' WHERE id = '{}'", user.id),
+        ]);
+        allowed.extend([
+            format!("UPDATE tasks SET title = repeat('é', 255), description = NULL WHERE id = '{id}'"),
+            format!("UPDATE tasks SET description = repeat('d', 2000) WHERE id = '{id}'"),
+        ]);
+    }
+    let run = |sql: String| async move {
+        match app.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+                sqlx::query(&sql).execute(&mut conn).await.map(|r| r.rows_affected())
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+                sqlx::query(&sql).execute(&mut conn).await.map(|r| r.rows_affected())
+            }
+        }
+    };
+    for sql in refused {
+        let err = run(sql.clone()).await.expect_err(&sql);
+        assert!(
+            err.to_string().contains("CHECK") || err.to_string().contains("check"),
+            "{sql}: {err}"
+        );
+    }
+    for sql in allowed {
+        assert_eq!(run(sql.clone()).await.expect(&sql), 1, "{sql}");
+    }
+    let res = app
+        .as_user(&user, Method::GET, &format!("{}/{id}", tasks_path(&user)))
+        .send()
+        .await
+        .unwrap();
+    let (status, stored) = status_json(res).await;
+    assert_eq!(status, 200);
+    assert_eq!(stored["priority"], "high");
+    if app.backend == Backend::Postgres {
+        assert_eq!(stored["title"].as_str().unwrap().chars().count(), 255);
+        assert_eq!(stored["description"].as_str().unwrap().len(), 2000);
+    }
 }
