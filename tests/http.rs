@@ -90,9 +90,6 @@ async fn migrations_round_trip(app: &TestApp) {
     if app.backend == Backend::Sqlite {
         expected.push((7, "due ranges on the sort index", true));
     }
-    if app.backend == Backend::Postgres {
-        expected.push((8, "one check and one upsert per write", true));
-    }
     assert_eq!(names, expected);
     let all = expected.len();
 
