@@ -354,9 +354,13 @@ fn better_auth_config(get: &impl Fn(&str) -> Option<String>) -> Result<BetterAut
 
 /// Writers wait on WAL flushes, not on the CPU: more connections than cores let PostgreSQL commit
 /// them in groups. Measured on 2 cores: 24 connections toggle 24 % faster than 8, reads alike.
+/// The cores this process may use (2 when the system cannot say).
+pub fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(2, |n| n.get() as u32)
+}
+
 fn default_pool_size() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-    (cores * 8 + 8).clamp(16, 64)
+    (cores() * 8 + 8).clamp(16, 64)
 }
 
 fn secret_file_beside(db: &Path) -> PathBuf {

@@ -7,7 +7,6 @@ use std::collections::HashSet;
 use common::{assert_detail, assert_validation, status_json, Backend, TestApp, TestUser};
 use reqwest::Method;
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 backend_tests!(
     quickstart_flow,
@@ -1020,27 +1019,16 @@ async fn the_database_keeps_the_field_rules(app: &TestApp) {
             format!("UPDATE tasks SET description = repeat('d', 2000) WHERE id = '{id}'"),
         ]);
     }
-    let run = |sql: String| async move {
-        match app.backend {
-            Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
-                sqlx::query(&sql).execute(&mut conn).await.map(|r| r.rows_affected())
-            }
-            Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
-                sqlx::query(&sql).execute(&mut conn).await.map(|r| r.rows_affected())
-            }
-        }
-    };
+    let mut db = app.direct_db().await;
     for sql in refused {
-        let err = run(sql.clone()).await.expect_err(&sql);
+        let err = db.execute(&sql).await.expect_err(&sql);
         assert!(
             err.to_string().contains("CHECK") || err.to_string().contains("check"),
             "{sql}: {err}"
         );
     }
     for sql in allowed {
-        assert_eq!(run(sql.clone()).await.expect(&sql), 1, "{sql}");
+        assert_eq!(db.execute(&sql).await.expect(&sql), 1, "{sql}");
     }
     let res = app
         .as_user(&user, Method::GET, &format!("{}/{id}", tasks_path(&user)))

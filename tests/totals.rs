@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{join_all, task_url, tasks_url, Backend, TestApp, TestUser, PASSWORD};
+use common::{join_all, task_url, tasks_url, DirectDb, TestApp, TestUser, PASSWORD};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 backend_tests!(
     totals_stay_exact_after_every_kind_of_write,
@@ -83,18 +82,7 @@ async fn toggle(app: &TestApp, user: &TestUser, task: &Value) -> Value {
 
 async fn counter_rows(app: &TestApp, user_id: &str) -> i64 {
     let sql = format!("SELECT count(*) FROM task_counts WHERE user_id = '{user_id}'");
-    match app.backend {
-        Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&app.database_url)
-                .await
-                .expect("open SQLite");
-            sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("count")
-        }
-        Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&app.database_url).await.expect("connect");
-            sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("count")
-        }
-    }
+    app.direct_db().await.number(&sql).await
 }
 
 async fn totals_stay_exact_after_every_kind_of_write(app: &TestApp) {
@@ -283,28 +271,10 @@ async fn direct_writers_moving_tasks_both_ways_never_deadlock(app: &TestApp) {
         .map(|ids| {
             let (backend, url) = (app.backend, app.database_url.clone());
             async move {
-                let flips = ids
-                    .iter()
-                    .cycle()
-                    .take(120)
-                    .map(|id| format!("UPDATE tasks SET completed = NOT completed WHERE id = '{id}'"));
-                match backend {
-                    Backend::Postgres => {
-                        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
-                        for sql in flips {
-                            sqlx::query(&sql).execute(&mut conn).await.expect("a flip");
-                        }
-                    }
-                    Backend::Sqlite => {
-                        let options = url
-                            .parse::<sqlx::sqlite::SqliteConnectOptions>()
-                            .expect("SQLite URL")
-                            .busy_timeout(std::time::Duration::from_secs(30));
-                        let mut conn = sqlx::SqliteConnection::connect_with(&options).await.expect("open");
-                        for sql in flips {
-                            sqlx::query(&sql).execute(&mut conn).await.expect("a flip");
-                        }
-                    }
+                let mut db = DirectDb::connect(backend, &url).await;
+                for id in ids.iter().cycle().take(120) {
+                    let sql = format!("UPDATE tasks SET completed = NOT completed WHERE id = '{id}'");
+                    db.execute(&sql).await.expect("a flip");
                 }
             }
         })

@@ -86,7 +86,7 @@ impl Default for Passwords {
 
 impl Passwords {
     pub fn new() -> Self {
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = crate::config::cores();
         let (jobs, queue) = mpsc::channel::<Job>(QUEUE);
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..workers {

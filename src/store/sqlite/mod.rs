@@ -136,8 +136,7 @@ struct Limits {
 /// parsed schema, statement cache): on 2 cores, 4 readers instead of 8 took the peak RSS under
 /// the bench from 54.5-55.5 MB to 41.7-46.2 with reads within noise.
 fn reader_cap() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-    (cores * 2).clamp(2, 8)
+    (crate::config::cores() * 2).clamp(2, 8)
 }
 
 impl SqliteStore {
