@@ -168,6 +168,9 @@ impl Db {
         if matches!(self, Db::Postgres(_)) {
             all.push((8, "counter rows in key order"));
         }
+        if matches!(self, Db::Sqlite(_)) {
+            all.push((9, "search text on the creation index"));
+        }
         all
     }
 

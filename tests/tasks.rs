@@ -527,6 +527,26 @@ async fn filters_and_total_count(app: &TestApp) {
         let (tasks, _) = list(app, &user, "q=%C3%9CN%C3%8F").await;
         assert_eq!(titles(&tasks), vec!["Ünïcode Straße"]);
     }
+    // A search matches within the title or within the description, never across the two, and
+    // control characters are matched like any other.
+    app.create_task(
+        &user,
+        json!({"title": "ends here", "description": "starts there", "priority": "high"}),
+    )
+    .await;
+    app.create_task(&user, json!({"title": "unit\u{1f}separated", "priority": "high"}))
+        .await;
+    for (query, want) in [
+        ("q=here%1Fstarts", vec![]),
+        ("q=here", vec!["ends here"]),
+        ("q=THERE", vec!["ends here"]),
+        ("q=t%1Fs", vec!["unit\u{1f}separated"]),
+        ("q=%1F", vec!["unit\u{1f}separated"]),
+    ] {
+        let (tasks, total) = list(app, &user, query).await;
+        assert_eq!(titles(&tasks), want, "?{query}");
+        assert_eq!(total, want.len() as i64, "X-Total-Count for ?{query}");
+    }
     // The total counts matches before paging.
     let (tasks, total) = list(app, &user, "priority=low&limit=2").await;
     assert_eq!((tasks.len(), total), (2, 4));

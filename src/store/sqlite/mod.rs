@@ -602,6 +602,29 @@ mod tests {
         store.close().await;
     }
 
+    /// A search, filtered as the store filters it, reads the text it matches from the creation
+    /// order's index (a covering scan), not from each of the owner's rows.
+    #[tokio::test]
+    async fn a_search_reads_its_text_from_the_creation_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = migrated_store(&dir).await;
+        let query = TaskQuery {
+            q: Some("report".to_owned()),
+            ..TaskQuery::default()
+        };
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM tasks INDEXED BY tasks_user_created_idx",
+        );
+        push_task_filters(&mut qb, "u", &query);
+        let rows = qb.build().fetch_all(&store.pool).await.unwrap();
+        let plan = plan(&rows);
+        assert!(
+            plan.iter().any(|p| p.contains("COVERING INDEX tasks_user_created_idx")),
+            "{plan:?}"
+        );
+        store.close().await;
+    }
+
     /// A list's due-date range, filtered as the store filters it, is a range of a due-date index.
     #[tokio::test]
     async fn due_ranges_are_index_ranges() {
