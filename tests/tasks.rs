@@ -486,6 +486,11 @@ async fn filters_and_total_count(app: &TestApp) {
     )
     .await;
     app.create_task(&user, json!({"title": "Ünïcode Straße"})).await;
+    // A search matches within the title or within the description, never across the two, and
+    // control characters are matched like any other (the q= cases below).
+    app.create_task(&user, json!({"title": "ends here", "description": "starts there"}))
+        .await;
+    app.create_task(&user, json!({"title": "unit\u{1f}separated"})).await;
     for i in 0..3 {
         app.create_task(&user, json!({"title": format!("filler {i}"), "priority": "low"}))
             .await;
@@ -503,6 +508,11 @@ async fn filters_and_total_count(app: &TestApp) {
         ("q=50%25".into(), vec!["Pay 50% of rent"]),
         ("q=%25".into(), vec!["Pay 50% of rent"]),
         ("q=_".into(), vec!["snake_case rename"]),
+        ("q=here%1Fstarts".into(), vec![]),
+        ("q=here".into(), vec!["ends here"]),
+        ("q=THERE".into(), vec!["ends here"]),
+        ("q=t%1Fs".into(), vec!["unit\u{1f}separated"]),
+        ("q=%1F".into(), vec!["unit\u{1f}separated"]),
         ("due_before=2026-01-15T00:00:00Z".into(), vec!["Pay 50% of rent"]),
         ("due_after=2026-01-10T00:00:00Z".into(), vec!["Write report"]),
         ("due_before=2026-01-10T00:00:00Z".into(), vec![]),
@@ -526,26 +536,6 @@ async fn filters_and_total_count(app: &TestApp) {
         assert!(tasks.is_empty());
         let (tasks, _) = list(app, &user, "q=%C3%9CN%C3%8F").await;
         assert_eq!(titles(&tasks), vec!["Ünïcode Straße"]);
-    }
-    // A search matches within the title or within the description, never across the two, and
-    // control characters are matched like any other.
-    app.create_task(
-        &user,
-        json!({"title": "ends here", "description": "starts there", "priority": "high"}),
-    )
-    .await;
-    app.create_task(&user, json!({"title": "unit\u{1f}separated", "priority": "high"}))
-        .await;
-    for (query, want) in [
-        ("q=here%1Fstarts", vec![]),
-        ("q=here", vec!["ends here"]),
-        ("q=THERE", vec!["ends here"]),
-        ("q=t%1Fs", vec!["unit\u{1f}separated"]),
-        ("q=%1F", vec!["unit\u{1f}separated"]),
-    ] {
-        let (tasks, total) = list(app, &user, query).await;
-        assert_eq!(titles(&tasks), want, "?{query}");
-        assert_eq!(total, want.len() as i64, "X-Total-Count for ?{query}");
     }
     // The total counts matches before paging.
     let (tasks, total) = list(app, &user, "priority=low&limit=2").await;

@@ -571,6 +571,14 @@ mod tests {
         rows.iter().map(|r| sqlx::Row::get(r, "detail")).collect()
     }
 
+    /// The plan of `select` with a list's filters, as the store filters it, for owner "u".
+    async fn filtered_plan(store: &SqliteStore, select: &str, query: &TaskQuery) -> Vec<String> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("EXPLAIN QUERY PLAN {select}"));
+        push_task_filters(&mut qb, "u", query);
+        let rows = qb.build().fetch_all(&store.pool).await.unwrap();
+        plan(&rows)
+    }
+
     /// The plans SQLite makes for the writes that find a task's subtasks or a category's tasks:
     /// index lookups, never a read of all the owner's tasks (for 10^5 tasks, tens of milliseconds
     /// with the writer held).
@@ -612,12 +620,12 @@ mod tests {
             q: Some("report".to_owned()),
             ..TaskQuery::default()
         };
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "EXPLAIN QUERY PLAN SELECT count(*) FROM tasks INDEXED BY tasks_user_created_idx",
-        );
-        push_task_filters(&mut qb, "u", &query);
-        let rows = qb.build().fetch_all(&store.pool).await.unwrap();
-        let plan = plan(&rows);
+        let plan = filtered_plan(
+            &store,
+            "SELECT count(*) FROM tasks INDEXED BY tasks_user_created_idx",
+            &query,
+        )
+        .await;
         assert!(
             plan.iter().any(|p| p.contains("COVERING INDEX tasks_user_created_idx")),
             "{plan:?}"
@@ -637,10 +645,7 @@ mod tests {
                 due_after,
                 ..TaskQuery::default()
             };
-            let mut qb = QueryBuilder::<Sqlite>::new("EXPLAIN QUERY PLAN SELECT count(*) FROM tasks");
-            push_task_filters(&mut qb, "u", &query);
-            let rows = qb.build().fetch_all(&store.pool).await.unwrap();
-            let plan = plan(&rows);
+            let plan = filtered_plan(&store, "SELECT count(*) FROM tasks", &query).await;
             assert!(
                 plan.iter()
                     .any(|p| p.contains("INDEX tasks_user_due_") && p.contains("due_date")),
