@@ -12,6 +12,7 @@
 mod accounts;
 mod categories;
 mod limits;
+mod search;
 mod sync;
 mod tags;
 mod task_tx;
@@ -31,7 +32,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::migrations::{self, MigrationState};
-use super::{like_pattern, recurrence, sorted, Expected, Remember, Store, StoreError, StoreResult, Versioned};
+use super::{recurrence, sorted, Expected, Remember, Store, StoreError, StoreResult, Versioned};
 use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::domain::account::{Account, User};
@@ -165,6 +166,8 @@ impl SqliteStore {
             .max_connections(config.db_max_connections.min(reader_cap()))
             .acquire_timeout(config.db_acquire_timeout)
             .test_before_acquire(false)
+            // Lists run on readers only, so only they carry the search's function.
+            .after_connect(|conn, _| Box::pin(search::register(conn)))
             // 1 MiB of page cache each instead of SQLite's 2: the pages a list needs are few and
             // the OS keeps the file cached anyway, while eight full caches were a third of the
             // process's peak memory.
@@ -467,13 +470,10 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, query: &T
             .push_bind(category.hyphenated().to_string());
     }
     if let Some(q) = &query.q {
-        // A substring, matched literally. SQLite's LIKE ignores case for ASCII only, exactly as
-        // instr(lower(…)) did (SQLite's lower() folds ASCII only), at half the cost: no lowered
-        // copy of every row's text.
-        let pattern = like_pattern(q);
-        qb.push(" AND (title LIKE ").push_bind(pattern.clone());
-        qb.push(" ESCAPE '\\' OR description LIKE ").push_bind(pattern);
-        qb.push(" ESCAPE '\\')");
+        // A substring of the title or of the description, matched literally, ASCII letters in
+        // either case ([`search`]).
+        qb.push(" AND task_text_has(").push_bind(search::fold(q));
+        qb.push(", title, description)");
     }
     if query.due_before.is_some() || query.due_after.is_some() {
         // Implied by the ranges; said so that the due date's sort index, which starts with this
