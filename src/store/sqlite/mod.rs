@@ -470,10 +470,7 @@ fn push_task_filters(qb: &mut QueryBuilder<'_, Sqlite>, user_id: &str, query: &T
             .push_bind(category.hyphenated().to_string());
     }
     if let Some(q) = &query.q {
-        // A substring of the title or of the description, matched literally, ASCII letters in
-        // either case ([`search`]).
-        qb.push(" AND task_text_has(").push_bind(search::fold(q));
-        qb.push(", title, description)");
+        search::push_filter(qb, q);
     }
     if query.due_before.is_some() || query.due_after.is_some() {
         // Implied by the ranges; said so that the due date's sort index, which starts with this

@@ -9,19 +9,25 @@
 //!
 //! It matches exactly what those `LIKE`s matched: a literal substring of the title or of the
 //! description (never across the two), ASCII letters in either case, every other character as
-//! itself (SQLite's `LIKE` folds ASCII only). The caller passes the needle already folded
-//! ([`fold`]).
+//! itself (SQLite's `LIKE` folds ASCII only).
 
 use std::ffi::{c_int, CStr};
 
 use libsqlite3_sys as ffi;
 use sqlx::sqlite::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite};
 
-/// The function's name in SQL.
-pub(super) const FUNCTION: &CStr = c"task_text_has";
+/// The function's name as registered; [`push_filter`] spells it in SQL.
+const FUNCTION: &CStr = c"task_text_has";
+
+/// Adds the search for `q` to a list's `WHERE`: the function, given the needle [`fold`]ed once.
+pub(super) fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, q: &str) {
+    qb.push(" AND task_text_has(").push_bind(fold(q));
+    qb.push(", title, description)");
+}
 
 /// The needle as the function wants it: ASCII letters lower-cased, everything else as it is.
-pub(super) fn fold(q: &str) -> String {
+fn fold(q: &str) -> String {
     q.to_ascii_lowercase()
 }
 
