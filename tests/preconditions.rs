@@ -195,6 +195,18 @@ async fn if_match_guards_every_write(app: &TestApp) {
         }
         assert_eq!(get_task(app, &user, &task["id"]).await.1, task);
     }
+    // ETags compare as strings: another spelling of the same number is another tag.
+    let version = tag.trim_matches('"');
+    for other in [format!("\"+{version}\""), format!("\"0{version}\"")] {
+        let (status, _, _) = send(
+            app.as_user(&user, Method::PATCH, &url)
+                .header("If-Match", &other)
+                .json(&json!({"title": "respelled"})),
+        )
+        .await;
+        assert_eq!(status, 412, "If-Match: {other}");
+    }
+    assert_eq!(get_task(app, &user, &task["id"]).await.1, task);
     // A weak tag never matches a strong one.
     let (status, _, _) = send(
         app.as_user(&user, Method::PATCH, &url)
@@ -320,13 +332,14 @@ async fn lists_carry_weak_etags(app: &TestApp) {
     let user = app.signup("list-etag@example.com").await;
     let tasks = format!("/api/{}/tasks", user.id);
     let categories = format!("/api/{}/categories", user.id);
-    app.create_task(&user, json!({"title": "one"})).await;
+    let tags = format!("/api/{}/tags", user.id);
+    app.create_task(&user, json!({"title": "one", "tags": ["home"]})).await;
     let list_tag = |res: &Response| {
         let tag = res.headers()[ETAG].to_str().unwrap().to_owned();
         assert!(tag.starts_with("W/\""), "weak list ETag: {tag}");
         tag
     };
-    for path in [tasks.clone(), categories.clone()] {
+    for path in [tasks.clone(), categories.clone(), tags.clone()] {
         let res = app.as_user(&user, Method::GET, &path).send().await.unwrap();
         let tag = list_tag(&res);
         let res = app
@@ -349,6 +362,8 @@ async fn lists_carry_weak_etags(app: &TestApp) {
     assert_ne!(list_tag(&res), all, "another query, another tag");
     let res = app.as_user(&user, Method::GET, &categories).send().await.unwrap();
     let categories_tag = list_tag(&res);
+    let res = app.as_user(&user, Method::GET, &tags).send().await.unwrap();
+    let tags_tag = list_tag(&res);
 
     // Any write moves both lists' tags.
     let task = app.create_task(&user, json!({"title": "two"})).await;
@@ -384,6 +399,26 @@ async fn lists_carry_weak_etags(app: &TestApp) {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Vec<Value>>().await.unwrap().len(), 1);
+
+    // Renaming a tag moves the tag list's ETag; the answer under the new one is the new name.
+    let (status, _, _) = send(
+        app.as_user(&user, Method::PUT, &format!("{tags}/home"))
+            .json(&json!({"name": "house"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let res = app
+        .as_user(&user, Method::GET, &tags)
+        .header("If-None-Match", &tags_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "a rename changes the tag list");
+    assert_ne!(list_tag(&res), tags_tag);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!([{"name": "house", "count": 1}])
+    );
 }
 
 async fn count_tasks(app: &TestApp, user: &TestUser) -> usize {

@@ -77,6 +77,12 @@ fn header_tags(headers: &HeaderMap, name: &header::HeaderName) -> Option<Option<
     Some(Some(TagList::Tags(all)))
 }
 
+/// The version an opaque tag names, if it is exactly one [`etag`] writes: ETags compare as
+/// strings, so `"+2"` or `"02"` are other tags than `"2"` and match nothing.
+fn version_of(tag: &str) -> Option<i64> {
+    tag.parse::<i64>().ok().filter(|v| v.to_string() == tag)
+}
+
 /// `If-Match` on a write: `None` when absent or `*` (the object only has to exist).
 pub struct IfMatch(Option<Vec<i64>>);
 
@@ -103,7 +109,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             Some(TagList::Tags(tags)) => Some(
                 tags.into_iter()
                     .filter(|(weak, _)| !weak)
-                    .filter_map(|(_, tag)| tag.parse::<i64>().ok())
+                    .filter_map(|(_, tag)| version_of(&tag))
                     .collect(),
             ),
         }))
@@ -214,6 +220,15 @@ mod tests {
         );
         for bad in ["", "12", "\"12", "\"1\" \"2\"", "\"1\",", "W/12", "\"a b\""] {
             assert_eq!(parse_tags(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_our_exact_spelling_names_a_version() {
+        assert_eq!(version_of("2"), Some(2));
+        assert_eq!(version_of("0"), Some(0));
+        for other in ["+2", "02", "0002", "-0", " 2", "2 ", "2.0", "1e3", ""] {
+            assert_eq!(version_of(other), None, "{other:?}");
         }
     }
 

@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{RawPathParams, State};
-use axum::http::StatusCode;
+use axum::extract::{RawPathParams, RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use super::conditional::{list_etag, not_modified, IfNoneMatch};
 use super::json::JsonBody;
 use super::openapi as doc;
 use crate::app::AppState;
@@ -32,16 +34,33 @@ fn tag_in_path(params: &RawPathParams) -> ApiResult<String> {
     path = "/api/{user_id}/tags",
     operation_id = "listTags",
     tag = "tags",
-    params(doc::UserPath),
+    params(doc::UserPath, doc::IfNoneMatchHeader),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Every tag on at least one of the caller's tasks", body = [Tag]),
+        (status = 200, description = "Every tag on at least one of the caller's tasks", body = [Tag], headers(("ETag" = String, description = "Weak: changes whenever anything in this answer could"))),
+        (status = 304, response = doc::NotModified),
         doc::AuthErrors,
         doc::ServerErrors,
     )
 )]
-pub async fn list(State(state): State<Arc<AppState>>, owner: OwnerScope) -> ApiResult<Json<Vec<Tag>>> {
-    Ok(Json(state.store.tags(owner.user_id()).await?))
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    owner: OwnerScope,
+    if_none_match: IfNoneMatch,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    // Tags change only with the tasks that carry them, so the owner's latest change dates them.
+    // It is read before the tags: a newer answer under an older tag only makes a client ask
+    // again, while the other way round would keep a stale answer fresh.
+    let tag = list_etag(state.store.latest_change(owner.user_id()).await?, raw.as_deref());
+    if if_none_match.matches(&tag) {
+        return Ok(not_modified(&tag));
+    }
+    let mut res = Json(state.store.tags(owner.user_id()).await?).into_response();
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        res.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(res)
 }
 
 /// Rename a tag on every task; renaming into a tag already in use merges the two (under that
