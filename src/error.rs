@@ -72,6 +72,11 @@ pub struct DatabaseTrouble;
 
 pub const ACCESS_DENIED: &str = "Access denied: You can only access your own resources";
 pub const ACCOUNT_DISABLED: &str = "Account is disabled";
+/// The 403 of a wrong current password on the account routes (a 403, not a 401: the caller is
+/// authenticated; counted as `wrong_password` in the metrics).
+pub const INCORRECT_PASSWORD: &str = "Incorrect password";
+/// `Retry-After` of the 429 for one event stream too many.
+const STREAM_RETRY_AFTER_SECS: u64 = 5;
 pub const CROSS_SITE_REFUSED: &str = "Cross-site request refused";
 
 impl ApiError {
@@ -109,7 +114,6 @@ fn auth_failure_reason(message: &str) -> &'static str {
         "Invalid authorization header" => "malformed",
         crate::auth::accounts::INVALID_TOKEN => "invalid_token",
         "Invalid email or password" => "bad_credentials",
-        "Incorrect password" => "wrong_password",
         _ => "other",
     }
 }
@@ -145,6 +149,8 @@ impl IntoResponse for ApiError {
             Self::Forbidden(msg) => {
                 if msg == ACCOUNT_DISABLED {
                     crate::http::metrics::auth_failure("account_disabled");
+                } else if msg == INCORRECT_PASSWORD {
+                    crate::http::metrics::auth_failure("wrong_password");
                 }
                 detail_response(status, msg)
             }
@@ -161,7 +167,14 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
                 res
             }
-            Self::TooManyStreams => detail_response(status, "Too many open event streams"),
+            Self::TooManyStreams => {
+                // Not a brute-force limit: a stream frees a place when it closes, so a client
+                // may look again soon.
+                let mut res = detail_response(status, "Too many open event streams");
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(STREAM_RETRY_AFTER_SECS));
+                res
+            }
             Self::Unavailable => {
                 let mut res = detail_response(status, UNAVAILABLE);
                 res.extensions_mut().insert(DatabaseTrouble);

@@ -488,6 +488,15 @@ async fn wrong_passwords_on_change_and_delete(app: &TestApp) {
     assert_validation(status, &body, &["body", "new_password"]);
     let (status, body) = status_json(change(json!({"new_password": "long enough"})).await.unwrap()).await;
     assert_validation(status, &body, &["body", "current_password"]);
+    // So is a current password too short to be anyone's.
+    let (status, body) = status_json(
+        change(json!({"current_password": "short", "new_password": "long enough"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_validation(status, &body, &["body", "current_password"]);
+    assert_eq!(body["detail"][0]["type"], "string_too_short");
 
     let delete = |body: Option<Value>| {
         let req = app.request(Method::DELETE, "/api/auth/me").bearer_auth(&user.token);
@@ -500,6 +509,9 @@ async fn wrong_passwords_on_change_and_delete(app: &TestApp) {
     assert_validation(status, &body, &["body", "password"]);
     let (status, body) = status_json(delete(Some(json!({}))).await.unwrap()).await;
     assert_validation(status, &body, &["body", "password"]);
+    let (status, body) = status_json(delete(Some(json!({"password": "short"}))).await.unwrap()).await;
+    assert_validation(status, &body, &["body", "password"]);
+    assert_eq!(body["detail"][0]["type"], "string_too_short");
     let (status, body) = status_json(delete(Some(json!({"password": "not my password"}))).await.unwrap()).await;
     assert_detail(status, &body, 403, "Incorrect password");
     assert_eq!(me(app, &user.token).await.0, 200, "still there");

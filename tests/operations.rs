@@ -124,6 +124,14 @@ async fn metrics_after_traffic(backend: Backend) {
     for _ in 0..11 {
         login(&app, &user.email, "not the password").await;
     }
+    let wrong = app
+        .request(Method::POST, "/api/auth/change-password")
+        .bearer_auth(&user.token)
+        .json(&json!({"current_password": "not the password", "new_password": "a new password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
 
     // Without the token, or with another: 401 in the contract's shape.
     for auth in [None, Some("Bearer wrong-token"), Some(METRICS_TOKEN)] {
@@ -207,6 +215,7 @@ async fn metrics_after_traffic(backend: Backend) {
             vec![("method", "GET"), ("route", tasks_item), ("status", "200")],
         ),
         ("taskapi_auth_failures_total", vec![("reason", "bad_credentials")]),
+        ("taskapi_auth_failures_total", vec![("reason", "wrong_password")]),
         ("taskapi_rate_limit_refusals_total", vec![("limit", "login")]),
         ("process_resident_memory_bytes", vec![]),
         ("taskapi_event_streams_open", vec![]),

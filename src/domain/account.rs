@@ -99,8 +99,9 @@ fn password(v: &Value) -> ParseResult<String> {
     }
 }
 
-/// Any non-empty password; used where a stored password is checked, so a wrong one of any length
-/// is a 403, not a 422 that would reveal the length rules.
+/// Any non-empty password: at login, so that a wrong one of any length is a 401 like every
+/// other wrong password. The account routes that check a stored password validate it as a
+/// password first (SPEC §3: a too-short field is a 422 before the 403).
 fn any_password(v: &Value) -> ParseResult<String> {
     let s = string(v)?;
     if s.is_empty() {
@@ -163,7 +164,7 @@ pub struct ChangePassword {
 impl ChangePassword {
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
         let mut f = Fields::of(body)?;
-        let current = f.required("current_password", any_password);
+        let current = f.required("current_password", password);
         let new = f.required("new_password", password);
         f.finish(current.zip(new).map(|(current_password, new_password)| Self {
             current_password,
@@ -175,8 +176,8 @@ impl ChangePassword {
 /// `DELETE /api/auth/me`: the password, when the account has one.
 pub fn parse_delete_password(body: &Value) -> Result<String, ApiError> {
     let mut f = Fields::of(body)?;
-    let password = f.required("password", any_password);
-    f.finish(password)
+    let given = f.required("password", password);
+    f.finish(given)
 }
 
 #[cfg(test)]

@@ -18,10 +18,9 @@ use crate::auth::password::Verdict;
 use crate::auth::AuthUser;
 use crate::domain::account::{parse_delete_password, Account, ChangePassword, Login, Signup, User};
 use crate::domain::Timestamp;
-use crate::error::{ApiError, ApiResult, FieldError, ACCOUNT_DISABLED};
+use crate::error::{ApiError, ApiResult, FieldError, ACCOUNT_DISABLED, INCORRECT_PASSWORD};
 use crate::store::NewAccount;
 
-const INCORRECT_PASSWORD: &str = "Incorrect password";
 const INVALID_CREDENTIALS: &str = "Invalid email or password";
 
 /// A fresh token. `token` and `access_token` are the same JWT, under both names clients use.
@@ -247,6 +246,9 @@ pub async fn change_password(
         .await?
         .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
     state.accounts.invalidate(&user.id);
+    // The owner's event streams here check their tokens now (other instances hear of it from
+    // the database, or within their streams' next check).
+    state.events.account_changed(&user.id);
     Ok(Json(token_for(
         &state,
         &user.id,
@@ -296,5 +298,6 @@ pub async fn delete_me(
     }
     state.store.delete_account(&user.id).await?;
     state.accounts.invalidate(&user.id);
+    state.events.account_changed(&user.id);
     Ok(StatusCode::NO_CONTENT)
 }
