@@ -285,9 +285,32 @@ async fn framework_rejections_speak_json() {
     )
     .await;
     assert_eq!(status, 413);
+    // Also on routes that take no body: the toggle does not happen, the deletion neither.
+    let (_, listed) = status_json(app.as_user(&user, Method::GET, &tasks).send().await.unwrap()).await;
+    let task_url = format!("{tasks}/{}", listed[0]["id"].as_str().unwrap());
+    let padding = "z".repeat(70 * 1024);
+    for (method, url) in [
+        (Method::PATCH, format!("{task_url}/complete")),
+        (Method::DELETE, task_url.clone()),
+        (Method::GET, "/health".to_owned()),
+    ] {
+        let res = app
+            .as_user(&user, method.clone(), &url)
+            .body(padding.clone())
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = status_json(res).await;
+        assert_eq!(status, 413, "{method} {url}");
+        assert_eq!(
+            body["detail"], "Request body too large (limit 64 KiB)",
+            "{method} {url}"
+        );
+    }
     // Nothing was written by the refused requests.
     let (_, listed) = status_json(app.as_user(&user, Method::GET, &tasks).send().await.unwrap()).await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["completed"], false, "not toggled");
     app.stop().await;
 }
 

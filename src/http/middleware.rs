@@ -112,8 +112,11 @@ pub async fn around_route(
     next: Next,
 ) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let mut res = if route.as_ref().is_some_and(|r| r.as_str().starts_with("/api/")) {
-        around_api(&state, req, next).await
+    let mut res = if declares_too_large_body(&req) {
+        use axum::response::IntoResponse;
+        ApiError::PayloadTooLarge.into_response()
+    } else if route.as_ref().is_some_and(|r| r.as_str().starts_with("/api/")) {
+        around_api(state, req, next).await
     } else {
         next.run(req).await
     };
@@ -123,6 +126,18 @@ pub async fn around_route(
     res
 }
 
+/// Whether the request says its body is over the limit. Refused before anything else runs, as
+/// a proxy's body limit would: a route that takes no body (a toggle, a deletion) would otherwise
+/// act and never read it, and SPEC §1 makes every body over 64 KiB a 413. A body sent without a
+/// length is still cut off at the limit by whatever reads it.
+fn declares_too_large_body(req: &Request) -> bool {
+    req.headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|length| length > super::json::BODY_LIMIT as u64)
+}
+
 /// Around every API route:
 ///
 /// - fails fast while the database is known to be unreachable (SPEC §12): 503 at once instead of
@@ -130,10 +145,35 @@ pub async fn around_route(
 ///   database failure made has the connection checked;
 /// - after a write under `/api/{user_id}/…` succeeded (it has committed), tells the owner's event
 ///   streams here, and on PostgreSQL the other instances' through the announcer.
-async fn around_api(state: &AppState, req: Request, next: Next) -> Response {
+async fn around_api(state: std::sync::Arc<AppState>, req: Request, next: Next) -> Response {
     use axum::response::IntoResponse;
-    let owner = written_owner(&req);
-    let res = match state.store.breaker() {
+    let Some(owner) = written_owner(&req) else {
+        return failing_fast(&state, req, next).await;
+    };
+    // A write runs to its end on a task of its own: a client that goes away would otherwise drop
+    // the handler, perhaps after its commit and before the notice below, and the owner's
+    // streams would not hear of a change that happened.
+    let write = tokio::spawn(async move {
+        let res = failing_fast(&state, req, next).await;
+        if res.status().is_success() {
+            state.events.changed(&owner);
+            if let Some(announcer) = &state.announcer {
+                announcer.announce(&owner);
+            }
+        }
+        res
+    });
+    match write.await {
+        Ok(res) => res,
+        Err(e) if e.is_panic() => panic_response(e.into_panic()),
+        Err(_) => ApiError::Unavailable.into_response(),
+    }
+}
+
+/// The request, or a 503 at once while the database is known to be unreachable.
+async fn failing_fast(state: &AppState, req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    match state.store.breaker() {
         None => next.run(req).await,
         Some(breaker) => {
             if breaker.is_open() {
@@ -148,16 +188,7 @@ async fn around_api(state: &AppState, req: Request, next: Next) -> Response {
             }
             res
         }
-    };
-    if let Some(owner) = owner {
-        if res.status().is_success() {
-            state.events.changed(&owner);
-            if let Some(announcer) = &state.announcer {
-                announcer.announce(&owner);
-            }
-        }
     }
-    res
 }
 
 /// The `{user_id}` of a request that may change that user's objects.
