@@ -302,6 +302,11 @@ async fn recurrence_rules_and_their_422s(app: &TestApp) {
         ("BYDAY=MO", "rule"),
         ("FREQ=DAILY;COUNT=1;UNTIL=20270101T000000Z", "rule"),
         ("not a rule", "rule"),
+        ("FREQ=MONTHLY;BYMONTHDAY=0", "rule"),
+        ("FREQ=MONTHLY;BYSETPOS=1", "rule"),
+        // Rules that pass the grammar and never occur.
+        ("FREQ=DAILY;BYMONTHDAY=31;BYMONTH=4", "rule"),
+        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6", "rule"),
     ] {
         let (status, body) = app
             .call(
@@ -342,6 +347,21 @@ async fn recurrence_rules_and_their_422s(app: &TestApp) {
     assert_validation(status, &body, &["body", "recurrence"]);
     // Clearing the due date of a recurring task.
     let task = recurring(app, &user, due, "FREQ=DAILY", "due", "UTC").await;
+    // A rule that never occurs is refused on PATCH and PUT too, and nothing changes.
+    for method in [Method::PATCH, Method::PUT] {
+        let (status, body) = app
+            .call(
+                &user,
+                method.clone(),
+                &task_url(&user, &task),
+                Some(json!({"title": "t", "recurrence": {"rule": "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6"}})),
+            )
+            .await;
+        assert_validation(status, &body, &["body", "recurrence", "rule"]);
+        assert_eq!(body["detail"][0]["msg"], "This rule never occurs", "{method}");
+    }
+    let (_, unchanged) = app.call(&user, Method::GET, &task_url(&user, &task), None).await;
+    assert_eq!(unchanged, task);
     let (status, body) = app
         .call(
             &user,

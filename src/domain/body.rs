@@ -24,6 +24,14 @@ impl<T> Patch<T> {
         matches!(self, Self::Absent)
     }
 
+    /// The value, when one is given.
+    pub fn as_value(&self) -> Option<&T> {
+        match self {
+            Self::Value(v) => Some(v),
+            Self::Absent | Self::Null => None,
+        }
+    }
+
     /// `None` when left out; `Some(None)` when cleared.
     pub fn into_change(self) -> Option<Option<T>> {
         match self {

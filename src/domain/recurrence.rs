@@ -178,15 +178,43 @@ impl Recurrence {
         Self { rule, ..self.clone() }
     }
 
-    /// The rule as the `rrule` crate takes it: `COUNT` is ours to count down, so it is left out.
-    fn series(&self, start: DateTime<rrule::Tz>) -> Option<rrule::RRuleSet> {
-        let text: Vec<String> = self
+    /// The rule as the `rrule` crate takes it: `COUNT` is ours to count down, so it is left out,
+    /// and the time of day is the due date's, said outright: the crate would take it from the
+    /// start, which on the day a daylight-saving change skips the due time is an hour off.
+    fn series(&self, start: DateTime<rrule::Tz>, time: chrono::NaiveTime) -> Option<rrule::RRuleSet> {
+        let mut text: Vec<String> = self
             .parts()
             .filter(|(k, _)| *k != "COUNT")
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
+        text.push(format!(
+            "BYHOUR={};BYMINUTE={};BYSECOND={}",
+            time.hour(),
+            time.minute(),
+            time.second()
+        ));
         let rule: rrule::RRule<rrule::Unvalidated> = text.join(";").parse().ok()?;
         rule.build(start).ok()
+    }
+
+    /// Whether the rule has any occurrence at all, counted from a stand-in start (2000-01-01 in
+    /// its zone; `COUNT` and `UNTIL` left out). Some rules pass every check and still never occur
+    /// (`FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6`): the crate gives up on them only after 10^5 empty
+    /// periods, tens of milliseconds, which a completion would pay while holding the owner's
+    /// write. So they are refused when set, and the caller runs this off the async threads.
+    pub fn occurs(&self) -> bool {
+        let text: Vec<String> = self
+            .parts()
+            .filter(|(k, _)| !matches!(*k, "COUNT" | "UNTIL"))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let Ok(rule) = text.join(";").parse::<rrule::RRule<rrule::Unvalidated>>() else {
+            return false;
+        };
+        let Some(start) = rrule::Tz::Tz(self.tz()).with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single() else {
+            return false;
+        };
+        rule.build(start).is_ok_and(|set| set.into_iter().next().is_some())
     }
 
     /// Where completing the task at `now` moves a due date of `due` (§10).
@@ -202,7 +230,7 @@ impl Recurrence {
             Basis::Due => {
                 let start = (due_local - fraction).with_timezone(&rrule::Tz::Tz(tz));
                 let after = due.max(now).as_datetime();
-                self.series(start).and_then(|set| {
+                self.series(start, due_local.time()).and_then(|set| {
                     set.into_iter().take(SEARCH_LIMIT).find(|occurrence| {
                         keeps_time(occurrence, &due_local) && occurrence.with_timezone(&Utc) + fraction > after
                     })
@@ -212,15 +240,18 @@ impl Recurrence {
                 let today = now.as_datetime().with_timezone(&tz).date_naive();
                 let start = local(tz, today.and_time(due_local.time()) - fraction);
                 start.and_then(|start| {
-                    self.series(start.with_timezone(&rrule::Tz::Tz(tz))).and_then(|set| {
-                        set.into_iter().take(SEARCH_LIMIT).find(|occurrence| {
-                            keeps_time(occurrence, &due_local) && occurrence.with_timezone(&tz).date_naive() > today
+                    self.series(start.with_timezone(&rrule::Tz::Tz(tz)), due_local.time())
+                        .and_then(|set| {
+                            set.into_iter().take(SEARCH_LIMIT).find(|occurrence| {
+                                keeps_time(occurrence, &due_local) && occurrence.with_timezone(&tz).date_naive() > today
+                            })
                         })
-                    })
                 })
             }
         };
         match found {
+            // Past what a timestamp can say (RFC 3339 has four-digit years): the series is over.
+            Some(occurrence) if occurrence.with_timezone(&Utc).year() > 9999 => Next::Finished,
             Some(occurrence) => Next::Moved {
                 due: Timestamp::from_datetime(occurrence.with_timezone(&Utc) + fraction),
                 recurrence: self.counted_down(),
@@ -297,6 +328,32 @@ fn normalize_rule(raw: &str, tz: chrono_tz::Tz) -> Result<String, FieldError> {
             ));
         }
     }
+    // The numbers are checked here: the crate takes BYMONTHDAY=0, and fills BY parts in from
+    // the start date before it checks that BYSETPOS has one beside it.
+    let month_days = numbers(get("BYMONTHDAY"), "BYMONTHDAY", 31, true)?;
+    let months = numbers(get("BYMONTH"), "BYMONTH", 12, false)?;
+    numbers(get("BYSETPOS"), "BYSETPOS", 366, true)?;
+    if !month_days.is_empty() && freq == "WEEKLY" {
+        return Err(rule_error("BYMONTHDAY cannot be used with FREQ=WEEKLY"));
+    }
+    if get("BYSETPOS").is_some() && ["BYDAY", "BYMONTHDAY", "BYMONTH"].iter().all(|p| get(p).is_none()) {
+        return Err(rule_error("BYSETPOS needs BYDAY, BYMONTHDAY or BYMONTH beside it"));
+    }
+    let month_length = |m: i32| match m {
+        2 => 29,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !months.is_empty()
+        && !month_days.is_empty()
+        && !months
+            .iter()
+            .any(|&m| month_days.iter().any(|d| d.abs() <= month_length(m)))
+    {
+        return Err(rule_error(
+            "This rule never occurs: no month it names has the day it names",
+        ));
+    }
     let mut normalized = String::with_capacity(text.len());
     for (key, value) in &parts {
         if !normalized.is_empty() {
@@ -326,6 +383,30 @@ fn normalize_rule(raw: &str, tz: chrono_tz::Tz) -> Result<String, FieldError> {
             .map_err(|e| rule_error(format!("Invalid recurrence rule: {e}")))?;
     }
     Ok(normalized)
+}
+
+/// A rule part's comma-separated numbers, each within `1..=max` (or `-max..=-1` when `signed`).
+fn numbers(value: Option<&str>, name: &str, max: i32, signed: bool) -> Result<Vec<i32>, FieldError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(|n| {
+            n.strip_prefix('+')
+                .unwrap_or(n)
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n) || (signed && (-max..=-1).contains(n)))
+                .ok_or_else(|| {
+                    rule_error(if signed {
+                        format!("{name} should list numbers from 1 to {max} or -{max} to -1")
+                    } else {
+                        format!("{name} should list numbers from 1 to {max}")
+                    })
+                })
+        })
+        .collect()
 }
 
 /// `UNTIL` in UTC (`YYYYMMDDTHHMMSSZ`): a floating date-time is read in the rule's time zone, and
@@ -389,6 +470,15 @@ mod tests {
             "FREQ=WEEKLY;BYDAY=1MO",
             "FREQ=WEEKLY;BYDAY=XX",
             "FREQ=MONTHLY;BYMONTHDAY=32",
+            "FREQ=MONTHLY;BYMONTHDAY=0",
+            "FREQ=MONTHLY;BYMONTHDAY=-32",
+            "FREQ=YEARLY;BYMONTH=0",
+            "FREQ=YEARLY;BYMONTH=-1",
+            "FREQ=MONTHLY;BYSETPOS=1",
+            "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=0",
+            "FREQ=WEEKLY;BYMONTHDAY=1",
+            "FREQ=DAILY;BYMONTHDAY=31;BYMONTH=4",
+            "FREQ=YEARLY;BYMONTHDAY=30,31;BYMONTH=2",
             "FREQ=DAILY;UNTIL=tomorrow",
             "FREQ=DAILY;X-NAME=1",
             "DTSTART:20260101T000000Z",
@@ -432,6 +522,50 @@ mod tests {
             moved(&r, "2027-10-30T00:30:00Z", "2027-10-30T00:00:00Z").0,
             "2027-10-31T00:30:00.000000Z"
         );
+    }
+
+    #[test]
+    fn completion_on_the_day_dst_skips_the_due_time() {
+        // Done on 2027-03-28, when Berlin has no 02:30: the series still goes on at 02:30, from
+        // the next day (02:30 CEST = 00:30Z).
+        let r = rec("FREQ=DAILY", "completion", "Europe/Berlin");
+        assert_eq!(
+            moved(&r, "2027-03-27T01:30:00Z", "2027-03-28T10:00:00Z").0,
+            "2027-03-29T00:30:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn a_series_ends_where_timestamps_do() {
+        let r = rec("FREQ=YEARLY", "due", "UTC");
+        assert_eq!(
+            r.next(at("9999-06-01T09:00:00Z"), at("9999-06-01T10:00:00Z")),
+            Next::Finished
+        );
+        assert_eq!(
+            moved(&r, "9998-06-01T09:00:00Z", "9998-06-01T10:00:00Z").0,
+            "9999-06-01T09:00:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn rules_that_never_occur_are_told_apart() {
+        for never in [
+            "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;BYSETPOS=2",
+        ] {
+            assert!(!rec(never, "due", "UTC").occurs(), "{never}");
+        }
+        for sometimes in [
+            "FREQ=DAILY",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+            "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13",
+            "FREQ=MONTHLY;BYDAY=5FR",
+            "FREQ=DAILY;UNTIL=19990101",
+        ] {
+            assert!(rec(sometimes, "due", "Europe/Berlin").occurs(), "{sometimes}");
+        }
     }
 
     #[test]

@@ -14,9 +14,10 @@ use super::openapi as doc;
 use super::{location, ResourceId, TOTAL_COUNT};
 use crate::app::AppState;
 use crate::auth::OwnerScope;
+use crate::domain::recurrence::Recurrence;
 use crate::domain::task::{NewTask, Task, TaskChanges, TaskQuery};
 use crate::domain::Timestamp;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::{Remember, Versioned, Written};
 
 const NOT_FOUND: ApiError = ApiError::NotFound("Task not found");
@@ -94,6 +95,7 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let task = NewTask::parse(&body)?;
+    ensure_occurs(task.recurrence.as_ref()).await?;
     let user = owner.user_id();
     let claim = match idempotency::begin(&state, user, &headers, &Method::POST, uri.path(), Some(&body)).await? {
         Begun::Replay(res) => return Ok(res),
@@ -179,7 +181,9 @@ pub async fn replace(
     if_match: IfMatch,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    update(&state, &owner, id, &if_match, TaskChanges::parse(&body, true)?).await
+    let changes = TaskChanges::parse(&body, true)?;
+    ensure_occurs(changes.recurrence.as_value()).await?;
+    update(&state, &owner, id, &if_match, changes).await
 }
 
 /// Update some fields of a task.
@@ -207,7 +211,28 @@ pub async fn patch(
     if_match: IfMatch,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    update(&state, &owner, id, &if_match, TaskChanges::parse(&body, false)?).await
+    let changes = TaskChanges::parse(&body, false)?;
+    ensure_occurs(changes.recurrence.as_value()).await?;
+    update(&state, &owner, id, &if_match, changes).await
+}
+
+/// A recurrence rule that never occurs is a 422. Finding that out runs the rule, which for such
+/// a rule takes tens of milliseconds: on a blocking thread, not the async ones.
+async fn ensure_occurs(recurrence: Option<&Recurrence>) -> ApiResult<()> {
+    let Some(recurrence) = recurrence.cloned() else {
+        return Ok(());
+    };
+    let occurs = tokio::task::spawn_blocking(move || recurrence.occurs())
+        .await
+        .map_err(ApiError::internal)?;
+    if occurs {
+        return Ok(());
+    }
+    Err(ApiError::field(FieldError::new(
+        &["body", "recurrence", "rule"],
+        "This rule never occurs",
+        "value_error",
+    )))
 }
 
 /// Delete a task.
