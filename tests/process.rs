@@ -1346,8 +1346,24 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Sends `signal` (`STOP`, `CONT`) to the postmaster and every process it started.
+    fn signal_all(&self, signal: &str) {
+        let Ok(pid_file) = std::fs::read_to_string(self.data().join("postmaster.pid")) else {
+            return;
+        };
+        let Some(pid) = pid_file.lines().next().map(str::trim) else {
+            return;
+        };
+        let _ = Command::new("pkill").args([&format!("-{signal}"), "-P", pid]).status();
+        let _ = Command::new("kill").args([&format!("-{signal}"), pid]).status();
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
+        // A frozen cluster (a failed test) could not even be stopped.
+        self.signal_all("CONT");
         let _ = self.stop();
     }
 }
@@ -1407,6 +1423,39 @@ fn spawn_load(
         .collect()
 }
 
+/// Once the database is `back`: lists `tasks` until one succeeds (JSON 503s meanwhile, success
+/// within 2 s), lets the load run a little longer, stops it, and returns how long recovery took
+/// and every answer the load saw.
+async fn recover_then_stop_load(
+    server: &Server,
+    tasks: &str,
+    token: &str,
+    back: Instant,
+    stop_load: &std::sync::atomic::AtomicBool,
+    load: Vec<tokio::task::JoinHandle<Vec<Answer>>>,
+) -> (Duration, Vec<Answer>) {
+    let recovered = loop {
+        let (status, body) = server.call("GET", tasks, Some(token), None).await;
+        if status == 200 {
+            break back.elapsed();
+        }
+        assert_eq!(status, 503, "while reconnecting: {body}");
+        assert!(body["detail"].is_string(), "{body}");
+        assert!(
+            back.elapsed() < Duration::from_secs(2),
+            "no success within 2 s of the database's return"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop_load.store(true, Ordering::SeqCst);
+    let mut answers = Vec::new();
+    for client in load {
+        answers.extend(client.await.expect("load client"));
+    }
+    (recovered, answers)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_outage_under_load_fails_fast_and_recovers_without_restart() {
     let Some(cluster) = Cluster::create() else { return };
@@ -1458,25 +1507,7 @@ async fn postgres_outage_under_load_fails_fast_and_recovers_without_restart() {
     let restarting = Instant::now();
     cluster.start();
     let back = Instant::now();
-    let recovered = loop {
-        let (status, body) = server.call("GET", &tasks, Some(&token), None).await;
-        if status == 200 {
-            break back.elapsed();
-        }
-        assert_eq!(status, 503, "while reconnecting: {body}");
-        assert!(body["detail"].is_string(), "{body}");
-        assert!(
-            back.elapsed() < Duration::from_secs(2),
-            "no success within 2 s of the database's return"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    stop_load.store(true, Ordering::SeqCst);
-    let mut answers = Vec::new();
-    for client in load {
-        answers.extend(client.await.expect("load client"));
-    }
+    let (recovered, answers) = recover_then_stop_load(&server, &tasks, &token, back, &stop_load, load).await;
 
     // Every answer to a request sent while the database was down: a JSON 503 within 1 s.
     let during: Vec<&Answer> = answers
@@ -1545,6 +1576,51 @@ async fn postgres_outage_under_load_fails_fast_and_recovers_without_restart() {
 
 // ---------------------------------------------------------------------------------------------
 // 8. The request log: one line per request, never a token, password or body.
+
+/// A database that stops answering without refusing (every PostgreSQL process frozen, as a
+/// hung host or a partition that drops packets looks): no error ever comes back, yet requests
+/// still answer 503 within a second, and everything works again once it thaws.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_frozen_database_fails_fast_and_recovers() {
+    let Some(cluster) = Cluster::create() else { return };
+    let dir = TempDir::new().unwrap();
+    let env = vars(&[("DATABASE_URL", &cluster.url()), ("BETTER_AUTH_SECRET", SECRET)]);
+    let mut server = start_server(dir.path(), &env).await;
+    let (user_id, token) = server.signup("frozen@example.com").await;
+    let tasks = format!("/api/{user_id}/tasks");
+    let stop_load = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = spawn_load(&server, &user_id, &token, 6, stop_load.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    cluster.signal_all("STOP");
+    let frozen = Instant::now();
+    while frozen.elapsed() < Duration::from_secs(3) {
+        let started = Instant::now();
+        let (status, body) = server.call("GET", "/health/ready", None, None).await;
+        assert_eq!(status, 503, "/health/ready while frozen: {body}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "/health/ready took {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let thawing = Instant::now();
+    cluster.signal_all("CONT");
+    let back = Instant::now();
+    let (_, answers) = recover_then_stop_load(&server, &tasks, &token, back, &stop_load, load).await;
+    let during: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.started >= frozen && a.started + a.took <= thawing)
+        .collect();
+    assert!(during.len() > 20, "the load went on: {} answers", during.len());
+    for answer in &during {
+        assert_eq!(answer.status, 503, "while frozen: {answer:?}");
+        assert!(answer.json_detail, "a JSON detail: {answer:?}");
+        assert!(answer.took < Duration::from_secs(1), "503 within 1 s: {answer:?}");
+    }
+    assert!(server.proc.exited().is_none(), "the server keeps running");
+}
 
 #[tokio::test]
 async fn request_log_has_one_line_per_request_and_no_secrets() {

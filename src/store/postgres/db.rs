@@ -15,10 +15,13 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream};
 use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use sqlx::error::BoxDynError;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{Manager, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
 use deadpool::Runtime;
+
+use crate::store::breaker::{self, Breaker};
 use sqlx::postgres::{
     PgArguments, PgConnectOptions, PgConnection, PgQueryResult, PgRow, PgStatement, PgTransactionManager, PgTypeInfo,
     Postgres,
@@ -47,6 +50,8 @@ impl<'q, E: Execute<'q, Postgres>> Execute<'q, Postgres> for Unnamed<E> {
 /// A pooled connection, and whether it may be handed out again.
 pub struct PooledConn {
     conn: PgConnection,
+    /// Told when an exchange goes unanswered ([`breaker::watched`]).
+    breaker: Arc<Breaker>,
     /// Set while a statement is under way and left set when it failed on the wire: a statement
     /// whose future was dropped half-way, or an I/O error, leaves the connection in an unknown
     /// state, and it is closed instead of reused.
@@ -60,7 +65,7 @@ impl PooledConn {
         exchange: impl FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, Error>>,
     ) -> Result<T, Error> {
         self.unusable = true;
-        let result = exchange(&mut self.conn).await;
+        let result = breaker::watched(&self.breaker, exchange(&mut self.conn)).await;
         self.unusable = matches!(
             result,
             Err(Error::Io(_) | Error::Tls(_) | Error::Protocol(_) | Error::WorkerCrashed)
@@ -72,6 +77,7 @@ impl PooledConn {
 /// Makes connections for the pool; takes back only those left in a known state.
 pub struct Connector {
     options: PgConnectOptions,
+    breaker: Arc<Breaker>,
 }
 
 impl Manager for Connector {
@@ -81,6 +87,7 @@ impl Manager for Connector {
     async fn create(&self) -> Result<PooledConn, Error> {
         Ok(PooledConn {
             conn: PgConnection::connect_with(&self.options).await?,
+            breaker: self.breaker.clone(),
             unusable: false,
         })
     }
@@ -107,6 +114,7 @@ type Conn = Object<Connector>;
 pub struct Db {
     pool: Pool<Connector>,
     unnamed: bool,
+    breaker: Arc<Breaker>,
 }
 
 impl std::fmt::Debug for Db {
@@ -123,15 +131,20 @@ impl Db {
         max_connections: u32,
         acquire_timeout: Duration,
         unnamed: bool,
+        breaker: Arc<Breaker>,
     ) -> Result<Self, Error> {
-        let pool = Pool::builder(Connector { options })
+        let connector = Connector {
+            options,
+            breaker: breaker.clone(),
+        };
+        let pool = Pool::builder(connector)
             .max_size(usize::try_from(max_connections).unwrap_or(usize::MAX))
             .wait_timeout(Some(acquire_timeout))
             .create_timeout(Some(acquire_timeout))
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| Error::Configuration(e.to_string().into()))?;
-        Ok(Self { pool, unnamed })
+        Ok(Self { pool, unnamed, breaker })
     }
 
     /// Statements go unnamed, each in a transaction (`pgbouncer=true`).
@@ -140,11 +153,13 @@ impl Db {
     }
 
     async fn acquire(&self) -> Result<Conn, Error> {
-        self.pool.get().await.map_err(|e| match e {
-            PoolError::Backend(e) => e,
-            PoolError::Timeout(_) => Error::PoolTimedOut,
-            PoolError::Closed | PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => Error::PoolClosed,
-        })
+        breaker::watched(&self.breaker, self.pool.get())
+            .await
+            .map_err(|e| match e {
+                PoolError::Backend(e) => e,
+                PoolError::Timeout(_) => Error::PoolTimedOut,
+                PoolError::Closed | PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => Error::PoolClosed,
+            })
     }
 
     pub async fn begin(&self) -> Result<Tx, Error> {

@@ -107,13 +107,14 @@ impl PgStore {
         }
         // No ping before a checkout either: a dead connection shows up as an I/O error on its
         // next statement instead, answered 503, and is closed.
+        let breaker = Arc::new(Breaker::default());
         let pool = db::Db::new(
             options.clone(),
             config.db_max_connections,
             config.db_acquire_timeout,
             target.unnamed_statements,
+            breaker.clone(),
         )?;
-        let breaker = Arc::new(Breaker::default());
         breaker::spawn_watcher(
             breaker.clone(),
             pool.clone(),
