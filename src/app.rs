@@ -265,11 +265,14 @@ impl EventTasks {
 }
 
 /// On PostgreSQL, announces this instance's changes to the others and listens for theirs and for
-/// account changes, telling this process's streams and account cache. Nothing on SQLite, where
-/// this process is the only writer.
+/// account changes, telling this process's streams and account cache. On SQLite, polls for the
+/// changes other processes write to the same file.
 pub fn spawn_events(state: &Arc<AppState>, config: &Config) -> EventTasks {
     let (crate::config::Database::Postgres(target), Some(announcer)) = (&config.database, &state.announcer) else {
-        return EventTasks(Vec::new());
+        return EventTasks(vec![crate::events::poller::spawn(
+            state.events.clone(),
+            state.store.clone(),
+        )]);
     };
     // LISTEN needs a session of its own, and the announcer's statements must not go through a
     // pooler that cannot carry them: both use the server itself when it is given.

@@ -525,16 +525,7 @@ async fn postgres_changes_and_revocations_cross_instances() {
     };
     let b = a.start_sibling().await;
     let user = a.signup("live-two@example.com").await;
-    // A stream held on B hears of a change made through A within a second.
-    let mut on_b = EventStream::open(&b, &user).await;
-    on_b.ready().await;
-    for i in 0..5 {
-        let task = a.create_task(&user, json!({"title": format!("through A {i}")})).await;
-        let started = Instant::now();
-        let data = on_b.change().await;
-        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
-        assert_eq!(data["id"], task["id"]);
-    }
+    let mut on_b = changes_cross_instances(&a, &b, &user).await;
     // B has admitted the token (and cached the account); a password change through A makes B
     // refuse it within 5 s, and ends B's stream.
     let (status, _) = b.call(&user, Method::GET, "/api/auth/me", None).await;
@@ -561,6 +552,35 @@ async fn postgres_changes_and_revocations_cross_instances() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(on_b.ends_within(Duration::from_secs(5)).await);
+    b.stop().await;
+    a.stop().await;
+}
+
+/// A stream held on B hears of each change made through A within a second; returns it.
+async fn changes_cross_instances(a: &TestApp, b: &TestApp, user: &TestUser) -> EventStream {
+    let mut on_b = EventStream::open(b, user).await;
+    on_b.ready().await;
+    for i in 0..5 {
+        let task = a.create_task(user, json!({"title": format!("through A {i}")})).await;
+        let started = Instant::now();
+        let data = on_b.change().await;
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        assert_eq!(data["id"], task["id"]);
+    }
+    on_b
+}
+
+/// Two servers on one SQLite file: B's streams hear of A's changes through B's poller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_changes_cross_processes_on_one_file() {
+    let Some(a) = TestApp::start(Backend::Sqlite).await else {
+        return;
+    };
+    let b = a.start_sibling().await;
+    let user = a.signup("live-two-files@example.com").await;
+    let mut on_b = changes_cross_instances(&a, &b, &user).await;
+    // Nothing else comes: each change once.
+    assert!(on_b.next(Duration::from_millis(900)).await.is_none());
     b.stop().await;
     a.stop().await;
 }

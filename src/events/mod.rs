@@ -5,9 +5,11 @@
 //! ([`listener`], [`announcer`]) — pokes the owner's channel; each open stream of that owner then reads
 //! what changed through sync, from where it last was, so events come in change order and nothing
 //! is sent that sync would not send. Pokes coalesce: a burst of writes costs a stream one read.
+//! On SQLite, other processes' changes to the same file are found by the [`poller`].
 
 pub mod announcer;
 pub mod listener;
+pub mod poller;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -96,6 +98,11 @@ impl Hub {
     /// Ends every stream (the server is shutting down).
     pub fn shut_down(&self) {
         self.shutdown.send_replace(true);
+    }
+
+    /// The users with a stream open here.
+    pub fn watched_users(&self) -> Vec<String> {
+        self.users().keys().cloned().collect()
     }
 
     /// Open streams in all (for metrics and tests).
