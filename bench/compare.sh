@@ -179,6 +179,10 @@ if [ "$sqlite" = 1 ]; then
   set +e; wait "$spid" 2>/dev/null; scode=$?; set -e
   locked="$(grep -c 'database is locked' "$out/taskapi-sqlite.log" || true)"
   say "taskapi on SQLite stopped (exit code $scode); \"database is locked\" in its log: $locked"
+  if [ "$pgbench" = 1 ]; then
+    say "SQLite ceiling (bench/sqlite_ceiling.py)"
+    python3 "$here/sqlite_ceiling.py" >"$out/sqlite-ceiling.txt"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------- FastAPI
@@ -222,6 +226,10 @@ fi
     echo
     echo "PostgreSQL ceiling (pgbench -M prepared -j 2 -T ${duration%.*}, bench/sql/*.sql on bench_taskapi):"
     grep -v '^written' "$out/pgbench-taskapi.txt" | sed '/^$/d'
+    if [ "$sqlite" = 1 ]; then
+      echo "SQLite ceiling (bench/sqlite_ceiling.py: the same statements, one connection, no server):"
+      cat "$out/sqlite-ceiling.txt"
+    fi
   fi
 } | tee "$out/compare.txt"
 say "written bench/out/compare.txt"
