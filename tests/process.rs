@@ -725,6 +725,27 @@ fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
     assert!(!out.status.success());
     assert!(out.last_stderr_line().contains("127.0.0.1:1"), "{}", out.stderr);
     assert!(!out.stderr.contains("hunter2"), "the password leaked: {}", out.stderr);
+    // Through a Unix socket: the directory it tried.
+    let no_socket = dir.path().join("no-socket-here");
+    std::fs::create_dir_all(&no_socket).unwrap();
+    let url = format!("postgres:///tasks?host={}&user=app", no_socket.display());
+    let out = finish(
+        Proc::spawn(
+            dir.path(),
+            &vars(&[
+                ("DATABASE_URL", &url),
+                ("BETTER_AUTH_SECRET", SECRET),
+                ("DB_ACQUIRE_TIMEOUT", "1s"),
+            ]),
+            &["serve"],
+        ),
+        Duration::from_secs(10),
+        Instant::now(),
+    );
+    assert!(!out.status.success());
+    let line = out.last_stderr_line();
+    assert!(line.contains(&no_socket.display().to_string()), "{}", out.stderr);
+    assert!(!line.contains("/var/run/postgresql"), "{}", out.stderr);
     // The same checks hold for the other commands, which read the same configuration.
     let out = run_cli(
         dir.path(),

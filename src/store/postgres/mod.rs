@@ -82,7 +82,14 @@ async fn connect_once(
     options: &PgConnectOptions,
     timeout: std::time::Duration,
 ) -> StoreResult<PgConnection> {
-    let place = format!("{what} at {}:{}", options.get_host(), options.get_port());
+    let place = match options.get_socket() {
+        Some(directory) => format!(
+            "{what} at the socket in {} (port {})",
+            directory.display(),
+            options.get_port()
+        ),
+        None => format!("{what} at {}:{}", options.get_host(), options.get_port()),
+    };
     match tokio::time::timeout(timeout, PgConnection::connect_with(options)).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(StoreError::Unavailable(format!("{place}: {e}"))),
