@@ -148,7 +148,7 @@ pub fn router_with(state: Arc<AppState>, cors_origins: &[String], extra: Router<
         .merge(http::openapi::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), mw::around_route))
         .fallback(|| async { ApiError::NotFound("Not found") })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .method_not_allowed_fallback(mw::method_not_allowed)
         .with_state(state);
     let stack = ServiceBuilder::new()
         .layer(middleware::from_fn(move |req, next| {

@@ -115,6 +115,8 @@ async fn metrics_after_traffic(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+    let wrong_method = app.request(Method::PUT, "/health").send().await.unwrap();
+    assert_eq!(wrong_method.status(), 405);
     let no_token = app
         .request(Method::GET, &format!("/api/{}/tasks", user.id))
         .send()
@@ -173,6 +175,10 @@ async fn metrics_after_traffic(backend: Backend) {
         (
             REQUESTS,
             vec![("method", "GET"), ("route", "unmatched"), ("status", "404")],
+        ),
+        (
+            REQUESTS,
+            vec![("method", "PUT"), ("route", "/health"), ("status", "405")],
         ),
         (
             REQUESTS,

@@ -77,6 +77,17 @@ pub async fn request_context(allowed: std::sync::Arc<[HeaderValue]>, req: Reques
     res
 }
 
+/// A 405 carries the template of the path that matched, as every routed answer does: axum answers
+/// it outside the route's layers, so [`around_route`] never sees it.
+pub async fn method_not_allowed(route: Option<MatchedPath>) -> Response {
+    use axum::response::IntoResponse;
+    let mut res = ApiError::MethodNotAllowed.into_response();
+    if let Some(route) = route {
+        res.extensions_mut().insert(route);
+    }
+    res
+}
+
 /// The route label of requests no route matched (404s, whatever their path).
 const UNMATCHED: &str = "unmatched";
 
