@@ -69,7 +69,9 @@ fn header_tags(headers: &HeaderMap, name: &header::HeaderName) -> Option<Option<
     }
     let mut all = Vec::new();
     for v in values {
-        match parse_tags(v.to_str().ok()?)? {
+        // Bytes past ASCII are `obs-text`, allowed inside a tag (RFC 9110 §8.8.3): such a tag is
+        // well formed, and simply never one of ours.
+        match parse_tags(&String::from_utf8_lossy(v.as_bytes()))? {
             TagList::Any => return Some(Some(TagList::Any)),
             TagList::Tags(t) => all.extend(t),
         }
@@ -221,6 +223,18 @@ mod tests {
         for bad in ["", "12", "\"12", "\"1\" \"2\"", "\"1\",", "W/12", "\"a b\""] {
             assert_eq!(parse_tags(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn tags_with_bytes_past_ascii_are_well_formed() {
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_bytes(b"\"caf\xe9\"").unwrap();
+        headers.insert(header::IF_MATCH, value);
+        let Some(Some(TagList::Tags(tags))) = header_tags(&headers, &header::IF_MATCH) else {
+            panic!("a well-formed list");
+        };
+        assert_eq!(tags.len(), 1);
+        assert_eq!(version_of(&tags[0].1), None);
     }
 
     #[test]
