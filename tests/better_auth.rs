@@ -269,6 +269,13 @@ async fn forged_foreign_and_unknown_credentials_are_refused(ctx: &Ctx) {
         )
         .await;
     }
+    // A live session's bare token is a bearer credential, never a cookie (Better Auth always
+    // signs its cookie and refuses a bare one).
+    assert_refused(
+        ctx.cookie(token, Method::GET, "/api/auth/me").send().await.expect("me"),
+        "a live session's bare token as cookie",
+    )
+    .await;
     // Nobody was provisioned from a refused credential.
     assert!(ctx
         .app

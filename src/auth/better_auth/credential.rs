@@ -62,10 +62,13 @@ pub enum Signature {
 
 impl SessionCredential {
     /// Parses `token`, `token.signature` or their URL-encoded forms; `None` when it is neither.
+    /// A cookie must be signed: Better Auth always signs it and refuses it bare; only its
+    /// bearer plugin takes the bare token.
     pub fn parse(source: Source, raw: &str) -> Option<Self> {
         let decoded = percent_decode_str(raw.trim()).decode_utf8().ok()?;
         let (token, signature) = match decoded.split_once('.') {
             Some((token, signature)) => (token, Some(BASE64.decode(signature).ok()?)),
+            None if source == Source::Cookie => return None,
             None => (decoded.as_ref(), None),
         };
         let plausible = !token.is_empty()
@@ -207,5 +210,8 @@ mod tests {
             HeaderValue::from_static("better-auth.session_data=x; theme=dark"),
         );
         assert_eq!(SessionCredential::cookie(&headers), None);
+        // A bare token is a bearer credential only.
+        assert_eq!(SessionCredential::parse(Source::Cookie, "abc123"), None);
+        assert!(SessionCredential::parse(Source::Bearer, "abc123").is_some());
     }
 }
