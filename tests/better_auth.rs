@@ -612,6 +612,56 @@ async fn sqlite_database_missing_is_503_for_sessions_only() {
     app.stop().await;
 }
 
+/// Better Auth's tables in the API's own database (`BETTER_AUTH_DATABASE_URL` = `DATABASE_URL`):
+/// taskapi's migrations live beside them (`users` is ours, `user` and `session` Better Auth's),
+/// and a Better Auth session works for the API at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn better_auth_in_the_api_database() {
+    let ba = BetterAuth::start(Backend::Sqlite).await.expect("Better Auth");
+    let shared = ba.database.url();
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("DATABASE_URL", shared.as_str()),
+            ("BETTER_AUTH_DATABASE_URL", shared.as_str()),
+        ],
+        Router::new(),
+    )
+    .await
+    .expect("app");
+    let session = ba.sign_up("shared@example.com", "Shared").await;
+    let res = app
+        .request(Method::GET, "/api/auth/me")
+        .bearer_auth(&session.bearer)
+        .send()
+        .await
+        .expect("me");
+    let (status, body) = status_json(res).await;
+    assert_eq!((status, &body["user_id"]), (200, &json!(session.user_id)), "{body}");
+    assert_eq!(body["email"], "shared@example.com");
+    let tasks = format!("/api/{}/tasks", session.user_id);
+    let res = app
+        .request(Method::POST, &tasks)
+        .bearer_auth(&session.bearer)
+        .json(&json!({"title": "beside Better Auth"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(res.status(), 201);
+    let res = app
+        .request(Method::GET, &tasks)
+        .bearer_auth(&session.bearer)
+        .send()
+        .await
+        .expect("list");
+    let (status, listed) = status_json(res).await;
+    assert_eq!((status, listed[0]["title"].as_str()), (200, Some("beside Better Auth")));
+    // Better Auth still signs in on the same file after taskapi's migrations.
+    ba.sign_up("second@example.com", "Second").await;
+    app.stop().await;
+    ba.stop().await;
+}
+
 /// Both set-ups configured: the database answers, the URL (here nothing listens) is not asked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_both_set_ups_the_database_is_used() {
