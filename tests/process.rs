@@ -709,39 +709,29 @@ fn bad_configuration_exits_non_zero_with_one_line_naming_the_variable() {
         );
     }
     // A connection error names the host and port it tried, never the password.
-    let out = finish(
-        Proc::spawn(
-            dir.path(),
-            &vars(&[
-                ("DATABASE_URL", "postgres://app:hunter2-very-secret@127.0.0.1:1/tasks"),
-                ("BETTER_AUTH_SECRET", SECRET),
-                ("DB_ACQUIRE_TIMEOUT", "1s"),
-            ]),
-            &["serve"],
-        ),
-        Duration::from_secs(10),
-        Instant::now(),
-    );
+    let serve_on = |url: &str| {
+        finish(
+            Proc::spawn(
+                dir.path(),
+                &vars(&[
+                    ("DATABASE_URL", url),
+                    ("BETTER_AUTH_SECRET", SECRET),
+                    ("DB_ACQUIRE_TIMEOUT", "1s"),
+                ]),
+                &["serve"],
+            ),
+            Duration::from_secs(10),
+            Instant::now(),
+        )
+    };
+    let out = serve_on("postgres://app:hunter2-very-secret@127.0.0.1:1/tasks");
     assert!(!out.status.success());
     assert!(out.last_stderr_line().contains("127.0.0.1:1"), "{}", out.stderr);
     assert!(!out.stderr.contains("hunter2"), "the password leaked: {}", out.stderr);
     // Through a Unix socket: the directory it tried.
     let no_socket = dir.path().join("no-socket-here");
     std::fs::create_dir_all(&no_socket).unwrap();
-    let url = format!("postgres:///tasks?host={}&user=app", no_socket.display());
-    let out = finish(
-        Proc::spawn(
-            dir.path(),
-            &vars(&[
-                ("DATABASE_URL", &url),
-                ("BETTER_AUTH_SECRET", SECRET),
-                ("DB_ACQUIRE_TIMEOUT", "1s"),
-            ]),
-            &["serve"],
-        ),
-        Duration::from_secs(10),
-        Instant::now(),
-    );
+    let out = serve_on(&format!("postgres:///tasks?host={}&user=app", no_socket.display()));
     assert!(!out.status.success());
     let line = out.last_stderr_line();
     assert!(line.contains(&no_socket.display().to_string()), "{}", out.stderr);
