@@ -610,8 +610,8 @@ pub struct LoginRequest {
 #[derive(ToSchema)]
 #[schema(example = json!({"current_password": "correct horse battery", "new_password": "staple battery horse"}))]
 pub struct ChangePasswordRequest {
-    /// A wrong one is a 403.
-    #[schema(format = Password, min_length = 1, max_length = 128, pattern = "^[^\\u0000]*$")]
+    /// Validated as a password (8 to 128 characters: shorter is a 422); a wrong one is a 403.
+    #[schema(format = Password, min_length = 8, max_length = 128, pattern = "^[^\\u0000]*$")]
     pub current_password: String,
     #[schema(format = Password, min_length = 8, max_length = 128, pattern = "^[^\\u0000]*$")]
     pub new_password: String,
@@ -622,8 +622,8 @@ pub struct ChangePasswordRequest {
 #[derive(ToSchema)]
 #[schema(example = json!({"password": "correct horse battery"}))]
 pub struct DeleteAccountRequest {
-    /// A wrong one is a 403.
-    #[schema(format = Password, min_length = 1, max_length = 128, pattern = "^[^\\u0000]*$")]
+    /// Validated as a password (8 to 128 characters: shorter is a 422); a wrong one is a 403.
+    #[schema(format = Password, min_length = 8, max_length = 128, pattern = "^[^\\u0000]*$")]
     pub password: String,
 }
 
