@@ -56,6 +56,13 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// An account changed through this process (a password, a deletion): what is cached of it
+    /// goes, and its event streams here check their credential at once.
+    pub fn account_changed(&self, user_id: &str) {
+        self.accounts.invalidate(user_id);
+        self.events.account_changed(user_id);
+    }
+
     pub fn new(config: &Config, secret: &Secret, store: Arc<dyn Store>) -> Result<Self, String> {
         let jwks = config
             .jwks_url

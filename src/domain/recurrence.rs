@@ -182,18 +182,15 @@ impl Recurrence {
     /// and the time of day is the due date's, said outright: the crate would take it from the
     /// start, which on the day a daylight-saving change skips the due time is an hour off.
     fn series(&self, start: DateTime<rrule::Tz>, time: chrono::NaiveTime) -> Option<rrule::RRuleSet> {
-        let mut text: Vec<String> = self
-            .parts()
-            .filter(|(k, _)| *k != "COUNT")
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        text.push(format!(
-            "BYHOUR={};BYMINUTE={};BYSECOND={}",
+        let mut text = rule_without(&self.rule, &["COUNT"]);
+        let _ = write!(
+            text,
+            ";BYHOUR={};BYMINUTE={};BYSECOND={}",
             time.hour(),
             time.minute(),
             time.second()
-        ));
-        let rule: rrule::RRule<rrule::Unvalidated> = text.join(";").parse().ok()?;
+        );
+        let rule: rrule::RRule<rrule::Unvalidated> = text.parse().ok()?;
         rule.build(start).ok()
     }
 
@@ -203,15 +200,10 @@ impl Recurrence {
     /// periods, tens of milliseconds, which a completion would pay while holding the owner's
     /// write. So they are refused when set, and the caller runs this off the async threads.
     pub fn occurs(&self) -> bool {
-        let text: Vec<String> = self
-            .parts()
-            .filter(|(k, _)| !matches!(*k, "COUNT" | "UNTIL"))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let Ok(rule) = text.join(";").parse::<rrule::RRule<rrule::Unvalidated>>() else {
+        let Ok(rule) = rule_without(&self.rule, &["COUNT", "UNTIL"]).parse::<rrule::RRule<rrule::Unvalidated>>() else {
             return false;
         };
-        let Some(start) = rrule::Tz::Tz(self.tz()).with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single() else {
+        let Some(start) = stand_in_start(self.tz()) else {
             return false;
         };
         rule.build(start).is_ok_and(|set| set.into_iter().next().is_some())
@@ -369,20 +361,27 @@ fn normalize_rule(raw: &str, tz: chrono_tz::Tz) -> Result<String, FieldError> {
     }
     // The rest of the grammar (weekday names, ranges, BYSETPOS needing another BY part) is the
     // crate's to check; the start is a stand-in, since the rule is checked before it has one.
-    let check: String = normalized
-        .split(';')
-        .filter(|p| !p.starts_with("COUNT=") && !p.starts_with("UNTIL="))
-        .collect::<Vec<_>>()
-        .join(";");
-    let rule: rrule::RRule<rrule::Unvalidated> = check
+    let rule: rrule::RRule<rrule::Unvalidated> = rule_without(&normalized, &["COUNT", "UNTIL"])
         .parse()
         .map_err(|e: rrule::RRuleError| rule_error(format!("Invalid recurrence rule: {e}")))?;
-    let start = rrule::Tz::Tz(tz).with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single();
-    if let Some(start) = start {
+    if let Some(start) = stand_in_start(tz) {
         rule.build(start)
             .map_err(|e| rule_error(format!("Invalid recurrence rule: {e}")))?;
     }
     Ok(normalized)
+}
+
+/// A normalised rule without the parts named in `leave_out`, for the crate to read.
+fn rule_without(rule: &str, leave_out: &[&str]) -> String {
+    rule.split(';')
+        .filter(|part| !part.split_once('=').is_some_and(|(key, _)| leave_out.contains(&key)))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Where a rule is tried before it has a due date: 2000-01-01, midnight in its zone.
+fn stand_in_start(tz: chrono_tz::Tz) -> Option<DateTime<rrule::Tz>> {
+    rrule::Tz::Tz(tz).with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single()
 }
 
 /// A rule part's comma-separated numbers, each within `1..=max` (or `-max..=-1` when `signed`).

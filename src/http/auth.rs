@@ -245,10 +245,8 @@ pub async fn change_password(
         .set_password(&user.id, &fresh, true)
         .await?
         .ok_or(ApiError::Unauthorized(INVALID_TOKEN))?;
-    state.accounts.invalidate(&user.id);
-    // The owner's event streams here check their tokens now (other instances hear of it from
-    // the database, or within their streams' next check).
-    state.events.account_changed(&user.id);
+    // Other instances hear of it from the database, or at their streams' next check.
+    state.account_changed(&user.id);
     Ok(Json(token_for(
         &state,
         &user.id,
@@ -297,7 +295,6 @@ pub async fn delete_me(
         }
     }
     state.store.delete_account(&user.id).await?;
-    state.accounts.invalidate(&user.id);
-    state.events.account_changed(&user.id);
+    state.account_changed(&user.id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::conditional::{answer, etag, list_etag, not_modified, written, IfMatch, IfNoneMatch};
+use super::conditional::{answer, etag, list_etag, not_modified, with_etag, written, IfMatch, IfNoneMatch};
 use super::idempotency::{self, Begun};
 use super::json::JsonBody;
 use super::openapi as doc;
@@ -58,11 +58,10 @@ pub async fn list(
         }
     }
     let (categories, head) = state.store.list_categories(owner.user_id()).await?;
-    let mut res = Json(categories).into_response();
-    if let Ok(tag) = HeaderValue::from_str(&list_etag(head, raw.as_deref())) {
-        res.headers_mut().insert(header::ETAG, tag);
-    }
-    Ok(res)
+    Ok(with_etag(
+        Json(categories).into_response(),
+        &list_etag(head, raw.as_deref()),
+    ))
 }
 
 /// Create a category.

@@ -148,7 +148,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
 
 /// 304 with the ETag, no body.
 pub fn not_modified(etag: &str) -> Response {
-    let mut res = StatusCode::NOT_MODIFIED.into_response();
+    with_etag(StatusCode::NOT_MODIFIED.into_response(), etag)
+}
+
+/// The response with `etag` as its `ETag` header.
+pub fn with_etag(mut res: Response, etag: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(etag) {
         res.headers_mut().insert(header::ETAG, v);
     }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::error::{detail_response, ApiError, DatabaseTrouble};
@@ -80,7 +80,6 @@ pub async fn request_context(allowed: std::sync::Arc<[HeaderValue]>, req: Reques
 /// A 405 carries the template of the path that matched, as every routed answer does: axum answers
 /// it outside the route's layers, so [`around_route`] never sees it.
 pub async fn method_not_allowed(route: Option<MatchedPath>) -> Response {
-    use axum::response::IntoResponse;
     let mut res = ApiError::MethodNotAllowed.into_response();
     if let Some(route) = route {
         res.extensions_mut().insert(route);
@@ -124,7 +123,6 @@ pub async fn around_route(
 ) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
     let mut res = if declares_too_large_body(&req) {
-        use axum::response::IntoResponse;
         ApiError::PayloadTooLarge.into_response()
     } else if route.as_ref().is_some_and(|r| r.as_str().starts_with("/api/")) {
         around_api(state, req, next).await
@@ -157,7 +155,6 @@ fn declares_too_large_body(req: &Request) -> bool {
 /// - after a write under `/api/{user_id}/…` succeeded (it has committed), tells the owner's event
 ///   streams here, and on PostgreSQL the other instances' through the announcer.
 async fn around_api(state: std::sync::Arc<AppState>, req: Request, next: Next) -> Response {
-    use axum::response::IntoResponse;
     let Some(owner) = written_owner(&req) else {
         return failing_fast(&state, req, next).await;
     };
@@ -183,7 +180,6 @@ async fn around_api(state: std::sync::Arc<AppState>, req: Request, next: Next) -
 
 /// The request, or a 503 at once while the database is known to be unreachable.
 async fn failing_fast(state: &AppState, req: Request, next: Next) -> Response {
-    use axum::response::IntoResponse;
     match state.store.breaker() {
         None => next.run(req).await,
         Some(breaker) => {

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use axum::extract::{RawPathParams, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::conditional::{list_etag, not_modified, IfNoneMatch};
+use super::conditional::{list_etag, not_modified, with_etag, IfNoneMatch};
 use super::json::JsonBody;
 use super::openapi as doc;
 use crate::app::AppState;
@@ -56,11 +56,10 @@ pub async fn list(
     if if_none_match.matches(&tag) {
         return Ok(not_modified(&tag));
     }
-    let mut res = Json(state.store.tags(owner.user_id()).await?).into_response();
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        res.headers_mut().insert(header::ETAG, value);
-    }
-    Ok(res)
+    Ok(with_etag(
+        Json(state.store.tags(owner.user_id()).await?).into_response(),
+        &tag,
+    ))
 }
 
 /// Rename a tag on every task; renaming into a tag already in use merges the two (under that

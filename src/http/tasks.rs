@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::conditional::{answer, etag, list_etag, not_modified, written, IfMatch, IfNoneMatch};
+use super::conditional::{answer, etag, list_etag, not_modified, with_etag, written, IfMatch, IfNoneMatch};
 use super::idempotency::{self, Begun};
 use super::json::JsonBody;
 use super::openapi as doc;
@@ -62,12 +62,8 @@ pub async fn list(
         }
     }
     let (tasks, total, head) = state.store.list_tasks(owner.user_id(), &query).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(&TOTAL_COUNT, HeaderValue::from(total));
-    if let Ok(tag) = HeaderValue::from_str(&list_etag(head, raw.as_deref())) {
-        headers.insert(header::ETAG, tag);
-    }
-    Ok((headers, Json(tasks)).into_response())
+    let res = ([(&TOTAL_COUNT, HeaderValue::from(total))], Json(tasks)).into_response();
+    Ok(with_etag(res, &list_etag(head, raw.as_deref())))
 }
 
 /// Create a task.
