@@ -20,6 +20,7 @@
 #   order_advisory          0001-0003, a sequence taken under a per-owner advisory lock held to commit
 #   order_sequence          0001-0003, a sequence and no lock (loses per-owner commit order: reference)
 #   now                     every migration, the server's statements (bench/sql/toggle.sql, create.sql)
+#   now_advisory            the same with the change number taken as in order_advisory
 #   now_no_counts           the same with the task_counts triggers disabled
 #   hot                     every migration + bench/sql/costs/hot_schema.sql (toggle is a HOT update)
 #   hot_no_counts           the same with the task_counts triggers disabled
@@ -88,6 +89,7 @@ variants=(
   "order_advisory order order advisory"
   "order_sequence order order sequence"
   "now now server counter"
+  "now_advisory now server advisory"
   "now_no_counts now_nc server counter"
   "hot hot hot counter"
   "hot_no_counts hot_nc hot counter"
