@@ -1,6 +1,6 @@
 //! SPEC §12 against the real server: `/metrics`, compression, brute-force limits shared by two
 //! instances on one PostgreSQL, and the fail-fast layer's view of a healthy database. The outage
-//! itself (a PostgreSQL stopped under load) is in tests/process.rs, on a cluster of its own.
+//! itself (a PostgreSQL stopped under load) is in tests/process/outage.rs, on a cluster of its own.
 
 mod common;
 
