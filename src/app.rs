@@ -73,6 +73,8 @@ impl AppState {
         if config.metrics_token.is_some() && !http::metrics::install() {
             return Err("METRICS_TOKEN: the metrics recorder cannot be installed".to_owned());
         }
+        // This process, as other instances see it (its change announcements, its streams' places).
+        let instance = uuid::Uuid::now_v7();
         Ok(Self {
             store,
             tokens: Tokens::new(
@@ -90,8 +92,9 @@ impl AppState {
             metrics_token: config.metrics_token.clone(),
             better_auth: BetterAuthSessions::new(&config.better_auth, secret.expose())?,
             cors_origins: config.cors_origins.clone(),
-            events: Hub::new(config.sse_max_per_user),
-            announcer: matches!(config.database, crate::config::Database::Postgres(_)).then(Announcer::new),
+            events: Hub::new(config.sse_max_per_user, instance),
+            announcer: matches!(config.database, crate::config::Database::Postgres(_))
+                .then(|| Announcer::new(instance)),
         })
     }
 }
@@ -272,8 +275,8 @@ impl EventTasks {
 }
 
 /// On PostgreSQL, announces this instance's changes to the others and listens for theirs and for
-/// account changes, telling this process's streams and account cache. On SQLite, polls for the
-/// changes other processes write to the same file.
+/// account changes, telling this process's streams and account cache, and renews its streams'
+/// places. On SQLite, polls for the changes other processes write to the same file.
 pub fn spawn_events(state: &Arc<AppState>, config: &Config) -> EventTasks {
     let (crate::config::Database::Postgres(target), Some(announcer)) = (&config.database, &state.announcer) else {
         return EventTasks(vec![crate::events::poller::spawn(
@@ -300,6 +303,7 @@ pub fn spawn_events(state: &Arc<AppState>, config: &Config) -> EventTasks {
     EventTasks(vec![
         listener::spawn(options, announcer.instance, state.events.clone(), hooks),
         announcer.spawn(pool),
+        crate::events::places::spawn_renewal(state.events.clone(), state.store.clone()),
     ])
 }
 

@@ -256,11 +256,11 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let upkeep = app::spawn_upkeep(state.clone());
     let metrics_upkeep = crate::http::metrics::spawn_upkeep();
     let changes = app::spawn_events(&state, &config);
-    let hub = state.events.clone();
+    let streams = state.clone();
     let result = app::serve(listener, app::router(state, &config.cors_origins), async move {
         app::shutdown_signal().await;
         // Event streams never end by themselves: end them, so the grace is for requests.
-        hub.shut_down();
+        crate::events::places::end_all(&streams.events, streams.store.as_ref()).await;
     })
     .await;
     upkeep.abort();

@@ -1,6 +1,6 @@
 //! Live events (SPEC §9) on both backends: the stream's first `ready`, a `change` per committed
 //! change in change order, its credentials, its limit, and its end (token expiry, revocation,
-//! shutdown); on PostgreSQL, changes and revocations across two instances.
+//! shutdown); on PostgreSQL, changes, revocations and the limit across two instances.
 
 mod common;
 
@@ -553,6 +553,172 @@ async fn postgres_changes_and_revocations_cross_instances() {
     }
     assert!(on_b.ends_within(Duration::from_secs(5)).await);
     b.stop().await;
+    a.stop().await;
+}
+
+/// An attempt to open a stream: its status, and the response (which holds a 200 stream open).
+async fn try_open(app: &TestApp, user: &TestUser) -> (u16, Response) {
+    let res = app
+        .as_user(user, Method::GET, &format!("/api/{}/events", user.id))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res)
+}
+
+/// Asserts the limit's answer: 429, `Retry-After: 5`, the JSON detail.
+async fn assert_too_many(res: Response) {
+    assert_eq!(res.headers()["retry-after"], "5");
+    let (status, body) = common::status_json(res).await;
+    assert_eq!((status, body), (429, json!({"detail": "Too many open event streams"})));
+}
+
+/// `SSE_MAX_PER_USER` is per user, not per instance: two instances on one PostgreSQL admit two
+/// streams of one user between them; one that closes, anywhere, frees its place at once; and
+/// an instance that shuts down gives its places back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_per_user_limit_holds_across_instances() {
+    let Some(a) = TestApp::start_with(Backend::Postgres, &[("SSE_MAX_PER_USER", "2")], axum::Router::new()).await
+    else {
+        return;
+    };
+    let b = a.start_sibling().await;
+    let user = a.signup("live-limit-two@example.com").await;
+    let mut on_a = EventStream::open(&a, &user).await;
+    on_a.ready().await;
+    let mut on_b = EventStream::open(&b, &user).await;
+    on_b.ready().await;
+    for app in [&a, &b] {
+        let (status, res) = try_open(app, &user).await;
+        assert_eq!(status, 429, "a third stream, on either instance");
+        assert_too_many(res).await;
+    }
+    // Another user is not affected.
+    let other = b.signup("live-limit-two-other@example.com").await;
+    EventStream::open(&b, &other).await.ready().await;
+    // A stream closed on A frees a place for B at once (no lapse to wait for).
+    drop(on_a);
+    let started = Instant::now();
+    let mut reopened = loop {
+        let (status, res) = try_open(&b, &user).await;
+        if status == 200 {
+            break EventStream {
+                res,
+                buf: String::new(),
+            };
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the closed stream's place is still held"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    reopened.ready().await;
+    assert_eq!(try_open(&a, &user).await.0, 429);
+    // B shuts down: its two places are free for A straight away.
+    drop((on_b, reopened));
+    let mut held = Vec::new();
+    let (_, res) = try_open(&b, &user).await;
+    held.push(EventStream {
+        res,
+        buf: String::new(),
+    });
+    b.stop().await;
+    for _ in 0..2 {
+        let mut s = EventStream::open(&a, &user).await;
+        s.ready().await;
+        held.push(s);
+    }
+    a.stop().await;
+}
+
+/// Many streams of one user opened at once on two instances: exactly the limit are admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_streams_on_two_instances_cannot_overrun_the_limit() {
+    let Some(a) = TestApp::start_with(Backend::Postgres, &[("SSE_MAX_PER_USER", "3")], axum::Router::new()).await
+    else {
+        return;
+    };
+    let b = a.start_sibling().await;
+    let user = a.signup("live-limit-race@example.com").await;
+    for round in 0..3 {
+        let path = format!("/api/{}/events", user.id);
+        let requests = (0..10).map(|i| (if i % 2 == 0 { &a } else { &b }).as_user(&user, Method::GET, &path));
+        let attempts = join_all(requests.map(|request| async move {
+            let res = request.send().await.unwrap();
+            (res.status().as_u16(), res)
+        }))
+        .await;
+        let admitted = attempts.iter().filter(|(status, _)| *status == 200).count();
+        let refused = attempts.iter().filter(|(status, _)| *status == 429).count();
+        assert_eq!((admitted, refused), (3, 7), "round {round}");
+        drop(attempts);
+        // Every place is given back before the next round.
+        let started = Instant::now();
+        loop {
+            let mut db = a.direct_db().await;
+            let held = db
+                .number(&format!(
+                    "SELECT count(*) FROM event_streams, jsonb_object_keys(leases) WHERE user_id = '{}'",
+                    user.id
+                ))
+                .await;
+            if held == 0 {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(3), "{held} places still held");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    b.stop().await;
+    a.stop().await;
+}
+
+/// Places of an instance that died (never given back) lapse; those of open streams are
+/// renewed and never do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stream_places_of_a_dead_instance_lapse_and_open_ones_are_renewed() {
+    let Some(a) = TestApp::start_with(Backend::Postgres, &[("SSE_MAX_PER_USER", "2")], axum::Router::new()).await
+    else {
+        return;
+    };
+    let user = a.signup("live-limit-lapse@example.com").await;
+    // A process that died holding both places, which lapse in 2 s.
+    let mut db = a.direct_db().await;
+    db.execute(&format!(
+        "INSERT INTO event_streams (user_id, leases) VALUES ('{}', jsonb_build_object(\
+           gen_random_uuid()::text, jsonb_build_object('i', 'dead', 'e', extract(epoch FROM now()) + 2), \
+           gen_random_uuid()::text, jsonb_build_object('i', 'dead', 'e', extract(epoch FROM now()) + 2)))",
+        user.id
+    ))
+    .await
+    .unwrap();
+    let (status, res) = try_open(&a, &user).await;
+    assert_eq!(status, 429, "the dead instance's places are held until they lapse");
+    assert_too_many(res).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut first = EventStream::open(&a, &user).await;
+    first.ready().await;
+    let mut second = EventStream::open(&a, &user).await;
+    second.ready().await;
+    // Held past the lease (15 s): renewed, so still the user's two.
+    tokio::time::sleep(Duration::from_secs(17)).await;
+    assert_eq!(
+        try_open(&a, &user).await.0,
+        429,
+        "the open streams' places were renewed"
+    );
+    assert_eq!(
+        db.number(&format!(
+            "SELECT count(*) FROM event_streams, jsonb_each(leases) l WHERE user_id = '{}' \
+               AND (l.value->>'e')::float8 > extract(epoch FROM now()) + 5",
+            user.id
+        ))
+        .await,
+        2,
+        "two live places, renewed within the last 10 s"
+    );
+    drop((first, second, db));
     a.stop().await;
 }
 

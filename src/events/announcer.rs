@@ -41,9 +41,10 @@ pub struct Announcer {
 }
 
 impl Announcer {
-    pub fn new() -> Arc<Self> {
+    /// `instance` names this process in its batches.
+    pub fn new(instance: Uuid) -> Arc<Self> {
         Arc::new(Self {
-            instance: Uuid::now_v7(),
+            instance,
             pending: Mutex::new(HashSet::new()),
             wake: Notify::new(),
         })
@@ -127,7 +128,7 @@ mod tests {
 
     #[test]
     fn payloads_stay_under_the_limit_and_carry_everyone() {
-        let a = Announcer::new();
+        let a = Announcer::new(Uuid::now_v7());
         let users: Vec<String> = (0..2_000).map(|i| format!("user-{i:05}-\"quoted\"")).collect();
         let payloads = a.payloads(users.clone());
         assert!(payloads.len() > 1);
@@ -143,7 +144,7 @@ mod tests {
 
     #[test]
     fn marks_coalesce() {
-        let a = Announcer::new();
+        let a = Announcer::new(Uuid::now_v7());
         a.announce("u");
         a.announce("u");
         a.announce("v");

@@ -28,6 +28,7 @@ use crate::auth::{AuthUser, OwnerScope};
 use crate::domain::sync::Cursor;
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult};
+use crate::events::places::{NoPlace, StreamPlace};
 use crate::events::StreamHandle;
 use crate::store::{ObjectKind, Position};
 
@@ -125,6 +126,8 @@ struct Live {
     user_id: String,
     credential: Credential,
     hub: StreamHandle,
+    /// Held for as long as the stream is open; given back when it drops.
+    _place: StreamPlace,
     position: Position,
     pending: VecDeque<Event>,
     expires: Option<Instant>,
@@ -291,6 +294,12 @@ impl Live {
 pub async fn events(State(state): State<Arc<AppState>>, caller: StreamCaller) -> ApiResult<Response> {
     let user_id = caller.owner.user_id().to_owned();
     let hub = state.events.open(&user_id).map_err(|_| ApiError::TooManyStreams)?;
+    let place = StreamPlace::claim(&state.store, &state.events, &hub)
+        .await
+        .map_err(|e| match e {
+            NoPlace::Full(_) => ApiError::TooManyStreams,
+            NoPlace::Store(e) => ApiError::from(e),
+        })?;
     let mut recheck = tokio::time::interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
     recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut live = Live {
@@ -299,6 +308,7 @@ pub async fn events(State(state): State<Arc<AppState>>, caller: StreamCaller) ->
         expires: jwt_expiry(&caller.credential),
         credential: caller.credential,
         hub,
+        _place: place,
         position: Position::START,
         pending: VecDeque::new(),
         recheck,

@@ -534,8 +534,38 @@ pub trait LimitStore {
     async fn release_login(&self, client: &str, attempt: CountedAttempt) -> StoreResult<()>;
     /// Counts a signup from `client`, unless it has used up its signups: `Some(seconds to wait)`.
     async fn admit_signup(&self, client: &str) -> StoreResult<Option<u64>>;
-    /// Forgets keys whose attempts have all left the window.
+    /// Forgets keys whose attempts have all left the window (and, on PostgreSQL, users whose
+    /// stream places have all lapsed).
     async fn purge_limits(&self) -> StoreResult<u64>;
+    /// Takes one of `max` places for an event stream of `lease.user_id` (SPEC §9), held for
+    /// [`STREAM_LEASE`] unless renewed: `false` when all are held. On PostgreSQL the places are
+    /// in the database, shared by every instance; on SQLite the hub counts per process, and this
+    /// admits.
+    async fn claim_stream(&self, _lease: &StreamLease, _max: usize) -> StoreResult<bool> {
+        Ok(true)
+    }
+    /// Gives places back: their streams closed.
+    async fn release_streams(&self, _leases: &[StreamLease]) -> StoreResult<()> {
+        Ok(())
+    }
+    /// Holds the places of this instance's open streams for another [`STREAM_LEASE`]; those of
+    /// the same users not in `leases` go (their streams closed). All of one instance.
+    async fn renew_streams(&self, _leases: &[StreamLease]) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// How long an event stream's place is held without a renewal: an instance renews its streams'
+/// places three times in this time, and those of an instance that died lapse after it.
+pub const STREAM_LEASE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The place one open event stream holds among its owner's `SSE_MAX_PER_USER`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamLease {
+    pub user_id: String,
+    pub id: Uuid,
+    /// The process holding it.
+    pub instance: Uuid,
 }
 
 /// What [`LimitStore::login_attempt`] found.

@@ -213,11 +213,11 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
         let changes = app::spawn_events(&state, &config);
-        let hub = state.events.clone();
+        let streams = state.clone();
         let server = tokio::spawn(async move {
             let _ = app::serve(listener, router, async move {
                 let _ = rx.await;
-                hub.shut_down();
+                taskapi::events::places::end_all(&streams.events, streams.store.as_ref()).await;
             })
             .await;
             changes.abort();

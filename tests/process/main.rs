@@ -166,7 +166,7 @@ impl Db {
     }
 
     /// Every migration of this backend, in order: (version, name). PostgreSQL alone counts
-    /// brute-force limits in the database.
+    /// brute-force limits and event stream places in the database.
     fn migrations(&self) -> Vec<(i64, &'static str)> {
         let mut all = vec![
             (1, "users"),
@@ -187,6 +187,9 @@ impl Db {
         if matches!(self, Db::Sqlite(_)) {
             all.push((9, "search text on the creation index"));
         }
+        if matches!(self, Db::Postgres(_)) {
+            all.push((10, "event stream places"));
+        }
         all
     }
 
@@ -194,7 +197,8 @@ impl Db {
     fn app_tables(&self) -> Vec<&'static str> {
         let mut tables = APP_TABLES.to_vec();
         if matches!(self, Db::Postgres(_)) {
-            tables.insert(3, "rate_limits");
+            tables.insert(2, "event_streams");
+            tables.insert(4, "rate_limits");
         }
         tables
     }
@@ -207,7 +211,7 @@ impl Db {
                     .await
                     .expect("open SQLite");
                 let names: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits', 'task_tags') ORDER BY name",
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits', 'task_tags', 'event_streams') ORDER BY name",
                 )
                 .fetch_all(&mut conn)
                 .await
@@ -219,7 +223,7 @@ impl Db {
                 let mut conn = admin_connection(&db.url).await.expect("connect to the test database");
                 let names: Vec<String> = sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits', 'task_tags') ORDER BY 1",
+                     WHERE table_schema = current_schema() AND table_name IN ('users', 'tasks', 'categories', 'deletions', 'idempotency_keys', 'rate_limits', 'task_tags', 'event_streams') ORDER BY 1",
                 )
                 .fetch_all(&mut conn)
                 .await

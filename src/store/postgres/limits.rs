@@ -12,7 +12,7 @@ use super::{AccountRow, PgStore};
 use crate::auth::rate_limit::WINDOW;
 use crate::domain::account::Account;
 use crate::domain::Timestamp;
-use crate::store::{AccountStore, CountedAttempt, LimitStore, LoginAttempt, StoreResult};
+use crate::store::{AccountStore, CountedAttempt, LimitStore, LoginAttempt, StoreResult, StreamLease};
 
 /// Counts an attempt of scope `$1`, key `$2` within `$3` seconds, at most `$4` in the window.
 /// Yields `admitted`, `at` (the time counted) and `retry_after` (seconds, when refused).
@@ -143,6 +143,19 @@ impl LimitStore for PgStore {
         .bind(WINDOW.as_secs_f64())
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected())
+        let lapsed = sqlx::query(super::streams::PURGE).execute(&self.pool).await?;
+        Ok(done.rows_affected() + lapsed.rows_affected())
+    }
+
+    async fn claim_stream(&self, lease: &StreamLease, max: usize) -> StoreResult<bool> {
+        self.claim_stream_place(lease, max).await
+    }
+
+    async fn release_streams(&self, leases: &[StreamLease]) -> StoreResult<()> {
+        self.release_stream_places(leases).await
+    }
+
+    async fn renew_streams(&self, leases: &[StreamLease]) -> StoreResult<()> {
+        self.renew_stream_places(leases).await
     }
 }

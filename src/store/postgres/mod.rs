@@ -5,6 +5,7 @@ mod accounts;
 mod categories;
 pub(super) mod db;
 mod limits;
+mod streams;
 mod sync;
 mod tags;
 mod task_tx;
