@@ -287,7 +287,7 @@ impl Live {
             comes at least every 15 s. The stream ends when the token expires or is revoked, and at shutdown.",
             content_type = "text/event-stream", body = String),
         doc::AuthErrors,
-        (status = 429, description = "The caller already has `SSE_MAX_PER_USER` streams open", body = doc::ErrorDetail),
+        (status = 429, description = "The caller already has `SSE_MAX_PER_USER` streams open (on PostgreSQL, on all instances together); `Retry-After: 5`", body = doc::ErrorDetail),
         doc::ServerErrors,
     )
 )]
