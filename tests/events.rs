@@ -40,6 +40,11 @@ impl EventStream {
         let res = request.send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-type"], "text/event-stream");
+        Self::reading(res)
+    }
+
+    /// Reads an open stream's response.
+    fn reading(res: Response) -> Self {
         Self {
             res,
             buf: String::new(),
@@ -313,10 +318,7 @@ async fn streams_take_the_token_from_the_query_and_refuse_strangers(app: &TestAp
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let mut stream = EventStream {
-        res,
-        buf: String::new(),
-    };
+    let mut stream = EventStream::reading(res);
     stream.ready().await;
     app.create_task(&user, json!({"title": "via query token"})).await;
     stream.change().await;
@@ -445,33 +447,19 @@ async fn the_per_user_limit_answers_429() {
     let mut first = EventStream::open(&app, &user).await;
     let _second = EventStream::open(&app, &user).await;
     first.ready().await;
-    let res = app
-        .as_user(&user, Method::GET, &format!("/api/{}/events", user.id))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.headers()["retry-after"], "5");
-    let (status, body) = common::status_json(res).await;
-    assert_eq!((status, body), (429, json!({"detail": "Too many open event streams"})));
+    assert_too_many(try_open(&app, &user).await.1).await;
     // Another user has streams of their own.
     let other = app.signup("live-limit-other@example.com").await;
     EventStream::open(&app, &other).await.ready().await;
     // Closing one frees its place.
     drop(first);
-    let mut again = None;
-    for _ in 0..50 {
-        let res = app
-            .as_user(&user, Method::GET, &format!("/api/{}/events", user.id))
-            .send()
-            .await
-            .unwrap();
-        if res.status() == 200 {
-            again = Some(res);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(again.is_some(), "a closed stream gives its place back");
+    open_once_free(
+        &app,
+        &user,
+        Duration::from_secs(5),
+        "a closed stream gives its place back",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -566,6 +554,19 @@ async fn try_open(app: &TestApp, user: &TestUser) -> (u16, Response) {
     (res.status().as_u16(), res)
 }
 
+/// Opens a stream as soon as the user has a free place, trying until `within` has passed.
+async fn open_once_free(app: &TestApp, user: &TestUser, within: Duration, why: &str) -> EventStream {
+    let started = Instant::now();
+    loop {
+        let (status, res) = try_open(app, user).await;
+        if status == 200 {
+            return EventStream::reading(res);
+        }
+        assert!(started.elapsed() < within, "{why}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Asserts the limit's answer: 429, `Retry-After: 5`, the JSON detail.
 async fn assert_too_many(res: Response) {
     assert_eq!(res.headers()["retry-after"], "5");
@@ -598,31 +599,20 @@ async fn postgres_the_per_user_limit_holds_across_instances() {
     EventStream::open(&b, &other).await.ready().await;
     // A stream closed on A frees a place for B at once (no lapse to wait for).
     drop(on_a);
-    let started = Instant::now();
-    let mut reopened = loop {
-        let (status, res) = try_open(&b, &user).await;
-        if status == 200 {
-            break EventStream {
-                res,
-                buf: String::new(),
-            };
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "the closed stream's place is still held"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let mut reopened = open_once_free(
+        &b,
+        &user,
+        Duration::from_secs(2),
+        "the closed stream's place is still held",
+    )
+    .await;
     reopened.ready().await;
     assert_eq!(try_open(&a, &user).await.0, 429);
     // B shuts down: its two places are free for A straight away.
     drop((on_b, reopened));
     let mut held = Vec::new();
     let (_, res) = try_open(&b, &user).await;
-    held.push(EventStream {
-        res,
-        buf: String::new(),
-    });
+    held.push(EventStream::reading(res));
     b.stop().await;
     for _ in 0..2 {
         let mut s = EventStream::open(&a, &user).await;
@@ -641,6 +631,7 @@ async fn postgres_concurrent_streams_on_two_instances_cannot_overrun_the_limit()
     };
     let b = a.start_sibling().await;
     let user = a.signup("live-limit-race@example.com").await;
+    let mut db = a.direct_db().await;
     for round in 0..3 {
         let path = format!("/api/{}/events", user.id);
         let requests = (0..10).map(|i| (if i % 2 == 0 { &a } else { &b }).as_user(&user, Method::GET, &path));
@@ -656,7 +647,6 @@ async fn postgres_concurrent_streams_on_two_instances_cannot_overrun_the_limit()
         // Every place is given back before the next round.
         let started = Instant::now();
         loop {
-            let mut db = a.direct_db().await;
             let held = db
                 .number(&format!(
                     "SELECT count(*) FROM event_streams, jsonb_object_keys(leases) WHERE user_id = '{}'",
@@ -670,6 +660,7 @@ async fn postgres_concurrent_streams_on_two_instances_cannot_overrun_the_limit()
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    drop(db);
     b.stop().await;
     a.stop().await;
 }

@@ -125,6 +125,11 @@ impl Hub {
         self.users().values().map(|c| c.leases.len()).sum()
     }
 
+    /// This process, as its streams' places name it.
+    pub fn instance(&self) -> Uuid {
+        self.instance
+    }
+
     /// How many streams a user may have open.
     pub fn max_per_user(&self) -> usize {
         self.max_per_user

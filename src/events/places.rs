@@ -9,37 +9,37 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::{Hub, StreamHandle, TooManyStreams};
-use crate::store::{Store, StoreError, StreamLease, STREAM_LEASE};
+use tokio::sync::watch;
+
+use super::{Hub, StreamHandle};
+use crate::store::{Store, StoreResult, StreamLease, STREAM_LEASE};
 
 /// An open stream's place in the store; given back when dropped.
 pub struct StreamPlace {
     store: Arc<dyn Store>,
     lease: StreamLease,
-}
-
-/// Why a stream could not take a place.
-pub enum NoPlace {
-    Full(TooManyStreams),
-    Store(StoreError),
+    /// Set when the process shuts down, whose [`end_all`] gives every place back at once.
+    shutdown: watch::Receiver<bool>,
 }
 
 impl StreamPlace {
-    /// Takes the place of `stream` (already counted by the hub) in the store.
-    pub async fn claim(store: &Arc<dyn Store>, hub: &Hub, stream: &StreamHandle) -> Result<Self, NoPlace> {
-        match store.claim_stream(&stream.lease, hub.max_per_user()).await {
-            Ok(true) => Ok(Self {
-                store: Arc::clone(store),
-                lease: stream.lease.clone(),
-            }),
-            Ok(false) => Err(NoPlace::Full(TooManyStreams)),
-            Err(e) => Err(NoPlace::Store(e)),
-        }
+    /// Takes the place of `stream` (already counted by the hub) in the store: `None` when the
+    /// owner's places are all held.
+    pub async fn claim(store: &Arc<dyn Store>, hub: &Hub, stream: &StreamHandle) -> StoreResult<Option<Self>> {
+        let admitted = store.claim_stream(&stream.lease, hub.max_per_user()).await?;
+        Ok(admitted.then(|| Self {
+            store: Arc::clone(store),
+            lease: stream.lease.clone(),
+            shutdown: stream.shutdown.clone(),
+        }))
     }
 }
 
 impl Drop for StreamPlace {
     fn drop(&mut self) {
+        if *self.shutdown.borrow() {
+            return;
+        }
         // Off the dropping task: a stream ends inside hyper's connection, which must not wait.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
@@ -83,16 +83,12 @@ pub fn spawn_renewal(hub: Arc<Hub>, store: Arc<dyn Store>) -> tokio::task::JoinH
     })
 }
 
-/// Ends every stream of this process (shutdown) and gives their places back at once, so that
-/// clients reconnecting to another instance find them free; what cannot be given back within
-/// a second lapses.
+/// Ends every stream of this process (shutdown) and gives back every place it holds at once, so
+/// that clients reconnecting to another instance find them free; what cannot be given back
+/// within a second lapses.
 pub async fn end_all(hub: &Hub, store: &dyn Store) {
-    let leases = hub.leases();
     hub.shut_down();
-    if leases.is_empty() {
-        return;
-    }
-    match tokio::time::timeout(Duration::from_secs(1), store.release_streams(&leases)).await {
+    match tokio::time::timeout(Duration::from_secs(1), store.release_instance_streams(hub.instance())).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::debug!(error = %e, "the streams' places are left to lapse"),
         Err(_) => tracing::debug!("the streams' places are left to lapse"),

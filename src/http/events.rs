@@ -28,7 +28,7 @@ use crate::auth::{AuthUser, OwnerScope};
 use crate::domain::sync::Cursor;
 use crate::domain::Timestamp;
 use crate::error::{ApiError, ApiResult};
-use crate::events::places::{NoPlace, StreamPlace};
+use crate::events::places::StreamPlace;
 use crate::events::StreamHandle;
 use crate::store::{ObjectKind, Position};
 
@@ -295,11 +295,8 @@ pub async fn events(State(state): State<Arc<AppState>>, caller: StreamCaller) ->
     let user_id = caller.owner.user_id().to_owned();
     let hub = state.events.open(&user_id).map_err(|_| ApiError::TooManyStreams)?;
     let place = StreamPlace::claim(&state.store, &state.events, &hub)
-        .await
-        .map_err(|e| match e {
-            NoPlace::Full(_) => ApiError::TooManyStreams,
-            NoPlace::Store(e) => ApiError::from(e),
-        })?;
+        .await?
+        .ok_or(ApiError::TooManyStreams)?;
     let mut recheck = tokio::time::interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
     recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut live = Live {

@@ -548,6 +548,11 @@ pub trait LimitStore {
     async fn release_streams(&self, _leases: &[StreamLease]) -> StoreResult<()> {
         Ok(())
     }
+    /// Gives back every place `instance` holds (it is shutting down), whatever its streams are
+    /// doing: closed streams' own give-backs may still be on their way.
+    async fn release_instance_streams(&self, _instance: Uuid) -> StoreResult<()> {
+        Ok(())
+    }
     /// Holds the places of this instance's open streams for another [`STREAM_LEASE`]; those of
     /// the same users not in `leases` go (their streams closed). All of one instance.
     async fn renew_streams(&self, _leases: &[StreamLease]) -> StoreResult<()> {

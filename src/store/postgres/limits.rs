@@ -155,6 +155,10 @@ impl LimitStore for PgStore {
         self.release_stream_places(leases).await
     }
 
+    async fn release_instance_streams(&self, instance: uuid::Uuid) -> StoreResult<()> {
+        self.release_instance_places(instance).await
+    }
+
     async fn renew_streams(&self, leases: &[StreamLease]) -> StoreResult<()> {
         self.renew_stream_places(leases).await
     }
